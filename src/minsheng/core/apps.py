@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "minsheng.core"
+    label = "core"
+    verbose_name = "基础平台"
+
+    def ready(self) -> None:
+        from minsheng.core import checks  # noqa: F401  (registers system checks)

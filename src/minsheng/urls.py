@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+from minsheng.api.urls import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("", include("minsheng.core.urls")),
+]
+
+if not settings.PRODUCTION:
+    # In production nginx serves uploaded files; locally Django does.
+    urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
+
+handler403 = "minsheng.core.views.errors.permission_denied"
+handler404 = "minsheng.core.views.errors.page_not_found"
+handler500 = "minsheng.core.views.errors.server_error"
