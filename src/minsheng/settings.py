@@ -18,7 +18,6 @@ VAR_DIR = Path(os.environ.get("MINSHENG_VAR_DIR", Path.cwd() / "var")).resolve()
 
 MINSHENG_ENV = os.environ.get("MINSHENG_ENV", "development")
 PRODUCTION = MINSHENG_ENV == "production"
-TESTING = os.environ.get("MINSHENG_TESTING") == "1"
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -161,9 +160,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if TESTING or DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }

@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = "基础平台"
 
     def ready(self) -> None:
-        from minsheng.core import checks  # noqa: F401  (registers system checks)
+        from minsheng.core import checks, rules  # noqa: F401  (register checks and actions)
