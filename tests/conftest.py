@@ -1,8 +1,27 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar():
+    """The working-day calendar caches years per process; a test's holidays must not leak
+    into the next one (rolled-back or flushed rows send no signals)."""
+    from minsheng.core import calendar
+
+    calendar.clear_cache()
+    yield
+    calendar.clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 takes about half a second per hash here; tests only need hashes to match."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -21,3 +40,15 @@ def logged_in(client, make_user):
         return client, user
 
     return login
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis server for ``@pytest.mark.redis`` tests (make test sets TEST_REDIS_URL on
+    the PostgreSQL pass when one is reachable); they skip without it."""
+    url = os.environ.get("TEST_REDIS_URL", "")
+    if not url:
+        pytest.skip(
+            "Redis not configured: set TEST_REDIS_URL (make test does on the PostgreSQL pass)"
+        )
+    return url

@@ -3,11 +3,13 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
+from minsheng.api.base import unknown_path
 from minsheng.api.urls import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("api/<path:rest>", unknown_path),  # other API versions: JSON 404, not the HTML page
     path("", include("minsheng.core.urls")),
 ]
 

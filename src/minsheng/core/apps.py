@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from minsheng.core import checks, rules  # noqa: F401  (register checks and actions)
+        from minsheng.core import calendar  # noqa: F401  (HolidayDay signals clear its cache)
+        from minsheng.core import nav  # noqa: F401  (register the core staff menu entries)
+        from minsheng.core import tasks  # noqa: F401  (register the core's periodic jobs)

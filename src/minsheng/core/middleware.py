@@ -41,6 +41,7 @@ class RequestIdLogFilter(logging.Filter):
 
 
 LANGUAGE_COOKIE = "minsheng_lang"
+LARGE_FONT_COOKIE = "minsheng_large"
 
 
 class LanguageMiddleware:
@@ -59,7 +60,7 @@ class LanguageMiddleware:
         if lang not in self.codes:
             lang = settings.LANGUAGE_CODE
         translation.activate(lang)
-        request.LANGUAGE_CODE = lang  # type: ignore[attr-defined]
+        request.LANGUAGE_CODE = lang
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", lang)
         return response
@@ -68,7 +69,8 @@ class LanguageMiddleware:
 class PasswordChangeRequiredMiddleware:
     """Send users whose password must change to the change page before anything else."""
 
-    allowed_prefixes = ("/static/", "/media/", "/i18n/", "/api/")
+    # Preferences (language, large font) stay usable: the change page must be readable.
+    allowed_prefixes = ("/static/", "/media/", "/prefs/", "/api/")
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -95,5 +97,7 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("Permissions-Policy", "camera=(), geolocation=(self), microphone=(self)")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), geolocation=(self), microphone=(self)"
+        )
         return response

@@ -1,8 +1,19 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+class AuditEventImmutable(Exception):
+    """Raised on any attempt to change or delete an audit event through the ORM."""
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditEventImmutable("审计事件不可删除")
 
 
 class AuditEvent(models.Model):
@@ -33,6 +44,8 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(_("前一哈希"), max_length=64)
     hash = models.CharField(_("哈希"), max_length=64)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["-seq"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
@@ -41,6 +54,17 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_repr}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Always an INSERT: an event already in the table (or an instance carrying an
+        # existing id) fails here or on the primary key instead of being rewritten.
+        if not self._state.adding:
+            raise AuditEventImmutable("审计事件写入后不可修改")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditEventImmutable("审计事件不可删除")
 
 
 class AuditHead(models.Model):
@@ -53,3 +77,6 @@ class AuditHead(models.Model):
     class Meta:
         verbose_name = _("审计链头")
         verbose_name_plural = _("审计链头")
+
+    def __str__(self) -> str:
+        return f"#{self.last_seq} {self.last_hash}"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template import loader
+
+from minsheng.core.context_processors import CITIZEN_LAYOUT
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -15,7 +19,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    # No context processors that could themselves fail: a plain page.
-    from django.template import loader
-
-    return HttpResponse(loader.get_template("core/errors/500.html").render(), status=500)
+    # No request context: a context processor (or the database behind it) may be what
+    # failed. The citizen layout renders from these few values alone.
+    context = {"county_name": settings.COUNTY_NAME, "shell_layout": CITIZEN_LAYOUT}
+    return HttpResponse(loader.get_template("core/errors/500.html").render(context), status=500)

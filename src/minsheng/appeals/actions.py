@@ -1,0 +1,811 @@
+"""Every change of an appeal's state, and nothing else, happens here.
+
+Each action locks the appeal row, checks the user's right (``core.policy``), moves the state
+through ``Appeal.transition`` (which knows the allowed steps), records the timeline step and
+the audit event, and queues notifications that leave only when the transaction commits.
+An action started on a stale page (``expected_version``) or racing another person's action
+raises ``Conflict`` instead of overwriting their work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from minsheng.appeals import numbers
+from minsheng.appeals.attachments import CleanFile
+from minsheng.appeals.errors import AppealError, Conflict
+from minsheng.appeals.models import (
+    Appeal,
+    AppealEvent,
+    AppealSettings,
+    AppealType,
+    Attachment,
+    Category,
+    Channel,
+    ExtensionRequest,
+    IdempotencyKey,
+    Rating,
+    RefusalRule,
+    ReturnRecord,
+    RoutingRule,
+    Supervision,
+    TimeLimit,
+    Urgency,
+)
+from minsheng.appeals.states import InvalidTransition, State
+from minsheng.core import audit, calendar, outbox, policy
+from minsheng.core.models import Department, Division, Role, User
+
+DEFAULT_LIMITS = {
+    (AppealType.CONSULT, Urgency.NORMAL): 3,
+    (AppealType.HELP, Urgency.NORMAL): 5,
+    (AppealType.COMPLAINT, Urgency.NORMAL): 13,
+    (AppealType.REPORT, Urgency.NORMAL): 13,
+    (AppealType.SUGGESTION, Urgency.NORMAL): 13,
+    (AppealType.PRAISE, Urgency.NORMAL): 5,
+}
+RATING_SALT = "minsheng.appeals.rating"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _lock(appeal_id: int, expected_version: int | None = None) -> Appeal:
+    try:
+        appeal = Appeal.objects.select_for_update().get(pk=appeal_id)
+    except Appeal.DoesNotExist:
+        raise AppealError(_("诉求不存在"), code="not_found") from None
+    if expected_version is not None and appeal.version != expected_version:
+        raise Conflict(_("该诉求刚刚已被他人处理，请刷新页面查看最新状态后再操作"))
+    return appeal
+
+
+def _move(appeal: Appeal, target: str) -> str:
+    before = appeal.state
+    try:
+        appeal.transition(target)
+    except InvalidTransition:
+        raise Conflict(
+            _("该诉求当前状态为“%(state)s”，不能执行此操作，请刷新页面") % {"state": State(before).label}
+        ) from None
+    return before
+
+
+def _event(
+    appeal: Appeal,
+    kind: str,
+    by: User | None,
+    text: str = "",
+    *,
+    public: bool = False,
+    department: Department | None = None,
+) -> AppealEvent:
+    return AppealEvent.objects.create(
+        appeal=appeal,
+        kind=kind,
+        text=text,
+        public=public,
+        actor=by,
+        department=department if department is not None else getattr(by, "department", None),
+    )
+
+
+def _audit(by: User | None, action: str, appeal: Appeal, before: str, **after: Any) -> None:
+    audit.record(by, action, appeal, before={"state": before}, after={"state": appeal.state, **after})
+
+
+def _require_lead(by: User, action: str, appeal: Appeal) -> None:
+    """Signing, returning, replying and extensions belong to the lead department only."""
+    policy.require(by, action, appeal)
+    if by.department_id != appeal.lead_department_id:
+        raise PermissionDenied(action)
+
+
+def _notify_department(department: Department, title: str, url: str, kind: str) -> None:
+    members = User.objects.filter(
+        department=department, role__in=[Role.HANDLER, Role.DEPT_HEAD], is_active=True
+    )
+    for member in members:
+        outbox.enqueue("inapp", str(member.pk), title, subject=title, user=member, url=url, kind=kind)
+
+
+def _sms(appeal: Appeal, text: str, kind: str) -> None:
+    if appeal.citizen_mobile:
+        outbox.enqueue("sms", appeal.citizen_mobile, text, kind=kind)
+
+
+def staff_url(appeal: Appeal) -> str:
+    return reverse("appeals:detail", args=[appeal.pk])
+
+
+def time_limit(appeal_type: str, urgency: str) -> int:
+    if urgency == Urgency.URGENT:
+        configured = TimeLimit.objects.filter(appeal_type=appeal_type, urgency=urgency).first()
+        return configured.working_days if configured else 0
+    configured = TimeLimit.objects.filter(appeal_type=appeal_type, urgency=urgency).first()
+    if configured:
+        return configured.working_days
+    return DEFAULT_LIMITS.get((appeal_type, urgency), 13)  # type: ignore[call-overload]
+
+
+def route_for(category: Category | None) -> RoutingRule | None:
+    """The closest routing rule up the category tree."""
+    node = category
+    while node is not None:
+        rule = RoutingRule.objects.filter(category=node).first()
+        if rule is not None:
+            return rule
+        node = node.parent
+    return None
+
+
+# ---------------------------------------------------------------- intake
+
+
+@dataclass
+class AppealInput:
+    title: str
+    body: str
+    appeal_type: str = AppealType.HELP
+    urgency: str = Urgency.NORMAL
+    category_id: int | None = None
+    division_id: int | None = None
+    address: str = ""
+    anonymous: bool = False
+    citizen_name: str = ""
+    citizen_mobile: str = ""
+    consent_publish: bool = False
+    channel: str = Channel.WEB
+    files: Sequence[CleanFile] = field(default_factory=list)
+
+    def fingerprint(self) -> str:
+        data = asdict(self)
+        data["files"] = [f.sha256 for f in self.files]
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Submitted:
+    appeal: Appeal
+    query_code: str | None  # None when an idempotent retry returned the earlier appeal
+    replayed: bool = False
+
+
+def _validate(data: AppealInput) -> tuple[Category | None, Division | None]:
+    errors: dict[str, list[str]] = {}
+    if not data.title.strip():
+        errors["title"] = [_("请填写标题")]
+    if len(data.body.strip()) < 5:
+        errors["body"] = [_("请把问题描述清楚（至少5个字）")]
+    if data.appeal_type not in AppealType.values:
+        errors["appeal_type"] = [_("诉求类型不正确")]
+    if data.urgency not in Urgency.values:
+        errors["urgency"] = [_("紧急程度不正确")]
+    if data.channel not in Channel.values:
+        errors["channel"] = [_("来源渠道不正确")]
+    if not data.anonymous and not data.citizen_mobile:
+        errors["citizen_mobile"] = [_("请填写手机号，或选择匿名反映")]
+    if data.citizen_mobile and not (
+        len(data.citizen_mobile) == 11 and data.citizen_mobile.isdigit() and data.citizen_mobile[:2] >= "13"
+    ):
+        errors["citizen_mobile"] = [_("请输入11位手机号码")]
+    category = None
+    if data.category_id is not None:
+        category = Category.objects.filter(pk=data.category_id, active=True).first()
+        if category is None:
+            errors["category"] = [_("所选分类不存在")]
+    division = None
+    if data.division_id is not None:
+        division = Division.objects.filter(pk=data.division_id, active=True).exclude(level="county").first()
+        if division is None:
+            errors["division"] = [_("所选地点不存在")]
+    if errors:
+        raise AppealError(_("提交的内容有误，请检查后重试"), code="validation_error", fields=errors)
+    return category, division
+
+
+@transaction.atomic
+def submit(
+    data: AppealInput,
+    *,
+    by: User | None = None,
+    idempotency: tuple[str, str] | None = None,
+) -> Submitted:
+    """Receive an appeal from any channel. ``by`` is the staff member entering it, if any.
+
+    With ``idempotency=(client, key)``, a retry with the same key gives back the first
+    appeal instead of creating a second one; the same key with other content is refused.
+    """
+    if by is not None and by.is_authenticated and by.is_staff_member:
+        policy.require(by, "appeal.intake")
+    category, division = _validate(data)
+    fingerprint = data.fingerprint()
+    if idempotency is not None:
+        earlier = IdempotencyKey.objects.filter(client=idempotency[0], key=idempotency[1]).first()
+        if earlier is not None:
+            if earlier.request_hash != fingerprint:
+                raise AppealError(_("同一个幂等键不能用于不同的内容"), code="idempotency_mismatch")
+            return Submitted(earlier.appeal, None, replayed=True)
+
+    now = timezone.now()
+    settings = AppealSettings.current()
+    day = timezone.localdate(now)
+    code = numbers.new_query_code()
+    citizen = by if by is not None and by.is_authenticated and not by.is_staff_member else None
+    appeal = Appeal(
+        number=numbers.format_number(settings.number_prefix, day, numbers.next_daily_number(day)),
+        query_code_hash=numbers.hash_query_code(code),
+        title=data.title.strip()[:100],
+        body=data.body.strip(),
+        appeal_type=data.appeal_type,
+        urgency=data.urgency,
+        category=category,
+        channel=data.channel,
+        division=division,
+        town=division.town if division else None,
+        address=data.address.strip()[:200],
+        anonymous=data.anonymous,
+        citizen_name="" if data.anonymous else data.citizen_name.strip()[:32],
+        citizen_mobile=data.citizen_mobile,
+        citizen=citizen,
+        consent_publish=data.consent_publish,
+        entered_by=by if by is not None and by.is_authenticated and by.is_staff_member else None,
+        received_at=now,
+    )
+    appeal.save()
+    for clean_file in data.files:
+        attachment = Attachment(
+            appeal=appeal,
+            original_name=clean_file.original_name,
+            content_type=clean_file.content_type,
+            extension=clean_file.extension,
+            size=clean_file.size,
+            sha256=clean_file.sha256,
+            uploaded_by=appeal.entered_by,
+        )
+        attachment.file.save("upload", clean_file.content, save=False)
+        attachment.save()
+    if idempotency is not None:
+        try:
+            with transaction.atomic():
+                IdempotencyKey.objects.create(
+                    client=idempotency[0], key=idempotency[1], request_hash=fingerprint, appeal=appeal
+                )
+        except IntegrityError:
+            # A concurrent retry with the same key won the race: give back its appeal and
+            # roll this one back.
+            transaction.set_rollback(True)
+            winner = IdempotencyKey.objects.get(client=idempotency[0], key=idempotency[1])
+            return Submitted(winner.appeal, None, replayed=True)
+    _event(appeal, "received", by, _("诉求已受理（%(channel)s）") % {"channel": appeal.get_channel_display()}, public=True)
+    audit.record(by, "appeal.received", appeal, after={"state": appeal.state, "channel": appeal.channel})
+    _sms(
+        appeal,
+        _("【%(county)s民生】您的诉求已受理，编号%(number)s，查询码%(code)s，请妥善保存。")
+        % {"county": "", "number": appeal.number, "code": code},
+        "appeal.received",
+    )
+    return Submitted(appeal, code)
+
+
+@transaction.atomic
+def refuse(appeal_id: int, *, rule_code: str, note: str = "", by: User, expected_version: int | None = None) -> Appeal:
+    """不予受理 / 转办: the county does not handle this; the citizen is told where to go."""
+    appeal = _lock(appeal_id, expected_version)
+    policy.require(by, "appeal.refuse", appeal)
+    rule = RefusalRule.objects.filter(code=rule_code, active=True).first()
+    if rule is None:
+        raise AppealError(_("请选择不予受理或转办的情形"), code="validation_error", fields={"rule": [_("情形不存在")]})
+    before = _move(appeal, State.REFUSED)
+    appeal.outcome_message = rule.message
+    appeal.closed_at = timezone.now()
+    appeal.save(update_fields=["state", "version", "outcome_message", "closed_at", "updated_at"])
+    text = f"{rule.get_outcome_display()}：{rule.message}"
+    _event(appeal, "refused", by, text + (f"（{note}）" if note else ""), public=True)
+    _audit(by, "appeal.refused", appeal, before, rule=rule.code)
+    _sms(appeal, _("您的诉求%(number)s：%(text)s") % {"number": appeal.number, "text": text}, "appeal.refused")
+    return appeal
+
+
+# ---------------------------------------------------------------- routing
+
+
+@transaction.atomic
+def dispatch(
+    appeal_id: int,
+    *,
+    department_id: int,
+    co_department_ids: Iterable[int] = (),
+    by: User | None,
+    note: str = "",
+    expected_version: int | None = None,
+    auto: bool = False,
+) -> Appeal:
+    """派单 (or 改派 after a return): the lead department and co-handlers, with deadlines."""
+    appeal = _lock(appeal_id, expected_version)
+    if not auto:
+        policy.require(by, "appeal.dispatch", appeal)
+    lead = Department.objects.filter(pk=department_id, active=True).first()
+    if lead is None:
+        raise AppealError(_("请选择主办部门"), code="validation_error", fields={"department": [_("部门不存在")]})
+    co = list(Department.objects.filter(pk__in=set(co_department_ids) - {lead.pk}, active=True))
+    before = _move(appeal, State.DISPATCHED)
+    now = timezone.now()
+    settings = AppealSettings.current()
+    sign_deadline = calendar.add_working_days(now, settings.sign_within_days)
+    due = calendar.add_working_days(now, time_limit(appeal.appeal_type, appeal.urgency))
+    appeal.lead_department = lead
+    appeal.auto_routed = auto
+    appeal.dispatched_at = now
+    appeal.sign_due_at = sign_deadline.due_at
+    appeal.due_at = due.due_at
+    appeal.due_provisional = due.provisional or sign_deadline.provisional
+    appeal.signed_at = None
+    appeal.sign_reminded_at = None
+    appeal.due_soon_notified_at = None
+    appeal.overdue_notified_at = None
+    appeal.save()
+    appeal.co_departments.set(co)
+    kind = "redispatched" if before == State.RETURNED or before == State.DISPATCHED else "dispatched"
+    names = "、".join([lead.name] + [d.name for d in co])
+    _event(appeal, kind, by, _("派至%(names)s办理") % {"names": names} + (f"（{note}）" if note else ""), public=True, department=lead)
+    _audit(by, f"appeal.{kind}", appeal, before, lead=lead.pk, co=[d.pk for d in co], auto=auto)
+    _notify_department(lead, _("新派单：%(title)s") % {"title": appeal.title}, staff_url(appeal), "appeal.dispatched")
+    for department in co:
+        _notify_department(department, _("协办：%(title)s") % {"title": appeal.title}, staff_url(appeal), "appeal.co")
+    return appeal
+
+
+@transaction.atomic
+def sign(appeal_id: int, *, by: User, expected_version: int | None = None) -> Appeal:
+    """签收: the lead department takes the appeal on."""
+    appeal = _lock(appeal_id, expected_version)
+    _require_lead(by, "appeal.sign", appeal)
+    before = _move(appeal, State.HANDLING)
+    appeal.signed_at = timezone.now()
+    appeal.save(update_fields=["state", "version", "signed_at", "updated_at"])
+    _event(appeal, "signed", by, _("%(dept)s已签收，正在办理") % {"dept": by.department}, public=True)
+    _audit(by, "appeal.signed", appeal, before)
+    return appeal
+
+
+@transaction.atomic
+def return_appeal(appeal_id: int, *, reason: str, by: User, expected_version: int | None = None) -> Appeal:
+    """退单: the department says it is not theirs; the dispatcher re-routes it."""
+    if len(reason.strip()) < 4:
+        raise AppealError(_("请写明退单理由"), code="validation_error", fields={"reason": [_("请写明退单理由")]})
+    appeal = _lock(appeal_id, expected_version)
+    _require_lead(by, "appeal.return", appeal)
+    department = appeal.lead_department
+    assert department is not None
+    before = _move(appeal, State.RETURNED)
+    appeal.return_count += 1
+    appeal.lead_department = None
+    appeal.due_at = None
+    appeal.sign_due_at = None
+    appeal.save()
+    appeal.co_departments.clear()
+    ReturnRecord.objects.create(appeal=appeal, department=department, reason=reason.strip(), returned_by=by)
+    _event(appeal, "returned", by, reason.strip(), department=department)
+    _audit(by, "appeal.returned", appeal, before, department=department.pk, reason=reason.strip())
+    return appeal
+
+
+@transaction.atomic
+def dispute_return(return_id: int, *, note: str, by: User) -> ReturnRecord:
+    """The dispatcher marks a return as disputed (the department should have kept it)."""
+    record = ReturnRecord.objects.select_for_update().filter(pk=return_id).first()
+    if record is None:
+        raise AppealError(_("退单记录不存在"), code="not_found")
+    policy.require(by, "appeal.dispute_return", record.appeal)
+    if record.disputed:
+        raise Conflict(_("该退单已标记为有争议"))
+    record.disputed = True
+    record.dispute_note = note.strip()
+    record.save(update_fields=["disputed", "dispute_note"])
+    _event(record.appeal, "return_disputed", by, note.strip())
+    audit.record(by, "appeal.return_disputed", record.appeal, after={"return": record.pk, "note": note.strip()})
+    return record
+
+
+# ---------------------------------------------------------------- handling
+
+
+@transaction.atomic
+def add_note(appeal_id: int, *, text: str, by: User, files: Sequence[CleanFile] = ()) -> AppealEvent:
+    """A process note with optional evidence, by the lead or a co-handling department."""
+    if not text.strip() and not files:
+        raise AppealError(_("请填写办理情况或上传材料"), code="validation_error", fields={"text": [_("请填写办理情况")]})
+    appeal = _lock(appeal_id)
+    policy.require(by, "appeal.note", appeal)
+    if appeal.state not in (State.DISPATCHED, State.HANDLING, State.RETURNED, State.RECEIVED):
+        raise Conflict(_("该诉求已答复或办结，不能再添加办理过程"))
+    event = _event(appeal, "note", by, text.strip())
+    for clean_file in files:
+        attachment = Attachment(
+            appeal=appeal,
+            event=event,
+            original_name=clean_file.original_name,
+            content_type=clean_file.content_type,
+            extension=clean_file.extension,
+            size=clean_file.size,
+            sha256=clean_file.sha256,
+            uploaded_by=by,
+        )
+        attachment.file.save("upload", clean_file.content, save=False)
+        attachment.save()
+    audit.record(by, "appeal.note_added", appeal, after={"event": event.pk, "files": len(files)})
+    return event
+
+
+@transaction.atomic
+def request_extension(appeal_id: int, *, days: int, reason: str, by: User) -> ExtensionRequest:
+    """延期申请, before the deadline passes."""
+    appeal = _lock(appeal_id)
+    _require_lead(by, "appeal.request_extension", appeal)
+    settings = AppealSettings.current()
+    errors: dict[str, list[str]] = {}
+    if not 1 <= days <= settings.max_extension_days:
+        errors["days"] = [_("延期天数应在1到%(max)s个工作日之间") % {"max": settings.max_extension_days}]
+    if len(reason.strip()) < 4:
+        errors["reason"] = [_("请写明延期理由")]
+    if errors:
+        raise AppealError(_("延期申请有误"), code="validation_error", fields=errors)
+    if appeal.state != State.HANDLING:
+        raise Conflict(_("只有办理中的诉求可以申请延期"))
+    if appeal.due_at is not None and appeal.due_at < timezone.now():
+        raise AppealError(_("已超过办理期限，不能再申请延期"), code="deadline_passed")
+    if appeal.extensions.filter(status=ExtensionRequest.Status.PENDING).exists():
+        raise Conflict(_("已有待审批的延期申请"))
+    assert by.department is not None
+    extension = ExtensionRequest.objects.create(
+        appeal=appeal, department=by.department, days=days, reason=reason.strip(), requested_by=by
+    )
+    _event(appeal, "extension_requested", by, _("申请延期%(days)s个工作日：%(reason)s") % {"days": days, "reason": reason.strip()})
+    audit.record(by, "appeal.extension_requested", appeal, after={"days": days, "extension": extension.pk})
+    return extension
+
+
+@transaction.atomic
+def decide_extension(extension_id: int, *, approve: bool, note: str = "", by: User) -> ExtensionRequest:
+    extension = ExtensionRequest.objects.select_for_update().filter(pk=extension_id).first()
+    if extension is None:
+        raise AppealError(_("延期申请不存在"), code="not_found")
+    appeal = _lock(extension.appeal_id)
+    policy.require(by, "appeal.decide_extension", appeal)
+    if extension.status != ExtensionRequest.Status.PENDING:
+        raise Conflict(_("该延期申请已审批"))
+    extension.status = ExtensionRequest.Status.APPROVED if approve else ExtensionRequest.Status.REFUSED
+    extension.decided_by = by
+    extension.decided_at = timezone.now()
+    extension.decision_note = note.strip()
+    extension.save()
+    old_due = appeal.due_at
+    if approve and appeal.due_at is not None:
+        deadline = calendar.add_working_days(appeal.due_at, extension.days)
+        appeal.due_at = deadline.due_at
+        appeal.due_provisional = deadline.provisional
+        appeal.extension_count += 1
+        appeal.due_soon_notified_at = None
+        appeal.overdue_notified_at = None
+        appeal.version += 1
+        appeal.save()
+    verdict = _("同意") if approve else _("不同意")
+    _event(appeal, "extension_decided", by, f"{verdict}延期{extension.days}个工作日" + (f"：{note}" if note else ""), public=approve)
+    audit.record(
+        by,
+        "appeal.extension_decided",
+        appeal,
+        before={"due_at": old_due},
+        after={"due_at": appeal.due_at, "approved": approve, "extension": extension.pk},
+    )
+    _notify_department(extension.department, _("延期申请已%(verdict)s：%(title)s") % {"verdict": verdict, "title": appeal.title}, staff_url(appeal), "appeal.extension")
+    return extension
+
+
+def rating_token(appeal: Appeal) -> str:
+    return signing.dumps({"a": appeal.pk, "r": appeal.rehandle_count}, salt=RATING_SALT, compress=True)
+
+
+def rating_url(appeal: Appeal) -> str:
+    return reverse("appeals:rate", args=[rating_token(appeal)])
+
+
+def _send_reply(appeal: Appeal) -> None:
+    from django.conf import settings as django_settings
+
+    link = django_settings.SITE_URL + rating_url(appeal)
+    _sms(
+        appeal,
+        _("您的诉求%(number)s已答复：%(reply)s 请对办理结果评价：%(link)s")
+        % {"number": appeal.number, "reply": appeal.reply[:60], "link": link},
+        "appeal.replied",
+    )
+
+
+@transaction.atomic
+def reply(appeal_id: int, *, text: str, by: User, expected_version: int | None = None) -> Appeal:
+    """答复 the citizen; every appeal merged into this one gets the same reply."""
+    if len(text.strip()) < 10:
+        raise AppealError(_("答复内容过短，请写明办理结果"), code="validation_error", fields={"text": [_("答复内容至少10个字")]})
+    appeal = _lock(appeal_id, expected_version)
+    _require_lead(by, "appeal.reply", appeal)
+    before = _move(appeal, State.REPLIED)
+    now = timezone.now()
+    appeal.reply = text.strip()
+    appeal.replied_at = now
+    if appeal.dispatched_at is not None:
+        appeal.handling_days = calendar.working_days_between(appeal.dispatched_at, now)
+    appeal.save()
+    _event(appeal, "replied", by, appeal.reply, public=True)
+    _audit(by, "appeal.replied", appeal, before)
+    _send_reply(appeal)
+    resolve_supervisions(appeal)
+    for merged in Appeal.objects.select_for_update().filter(merged_into=appeal, state=State.MERGED):
+        merged_before = _move(merged, State.REPLIED)
+        merged.reply = appeal.reply
+        merged.replied_at = now
+        merged.lead_department = appeal.lead_department
+        merged.save()
+        _event(merged, "replied", by, appeal.reply, public=True)
+        _audit(by, "appeal.replied", merged, merged_before, master=appeal.pk)
+        _send_reply(merged)
+    return appeal
+
+
+# ---------------------------------------------------------------- rating and closing
+
+
+def appeal_for_rating_token(token: str, max_age_days: int | None = None) -> Appeal:
+    if max_age_days is None:
+        max_age_days = AppealSettings.current().rating_window_days
+    try:
+        data = signing.loads(token, salt=RATING_SALT, max_age=dt.timedelta(days=max_age_days))
+    except signing.SignatureExpired:
+        raise AppealError(_("评价链接已过期"), code="link_expired") from None
+    except signing.BadSignature:
+        raise AppealError(_("评价链接无效"), code="link_invalid") from None
+    appeal = Appeal.objects.filter(pk=data["a"]).first()
+    if appeal is None or appeal.rehandle_count != data["r"]:
+        raise AppealError(_("评价链接已失效"), code="link_invalid")
+    return appeal
+
+
+def _record_rating(
+    appeal: Appeal,
+    *,
+    resolved: bool | None,
+    level: str,
+    comment: str,
+    source: str,
+    by: User | None,
+    handler_at_fault: bool = False,
+) -> Rating:
+    if level and level not in Rating.Level.values:
+        raise AppealError(_("请选择满意度"), code="validation_error", fields={"level": [_("满意度不正确")]})
+    try:
+        with transaction.atomic():
+            rating = Rating.objects.create(
+                appeal=appeal,
+                department=appeal.lead_department,
+                round=appeal.rehandle_count,
+                resolved=resolved,
+                level=level,
+                comment=comment.strip()[:1000],
+                handler_at_fault=handler_at_fault,
+                source=source,
+                recorded_by=by,
+            )
+    except IntegrityError:
+        raise Conflict(_("本次答复已经评价过了")) from None
+    appeal.resolved = resolved
+    appeal.satisfaction = level
+    appeal.rated_at = rating.created_at
+    return rating
+
+
+def _close(appeal: Appeal, by: User | None, text: str) -> None:
+    before = _move(appeal, State.CLOSED)
+    appeal.closed_at = timezone.now()
+    appeal.save()
+    _event(appeal, "closed", by, text, public=True)
+    _audit(by, "appeal.closed", appeal, before)
+
+
+def _rehandle(appeal: Appeal, by: User | None, comment: str) -> None:
+    """重办: back to the same department with a new deadline; escalate when it keeps failing."""
+    before = _move(appeal, State.HANDLING)
+    appeal.rehandle_count += 1
+    deadline = calendar.add_working_days(timezone.now(), time_limit(appeal.appeal_type, appeal.urgency))
+    appeal.due_at = deadline.due_at
+    appeal.due_provisional = deadline.provisional
+    appeal.due_soon_notified_at = None
+    appeal.overdue_notified_at = None
+    appeal.save()
+    _event(appeal, "rehandle", by, _("群众不满意，退回重办：%(c)s") % {"c": comment}, public=True)
+    _audit(by, "appeal.rehandle", appeal, before, rehandle_count=appeal.rehandle_count)
+    if appeal.lead_department is not None:
+        _notify_department(appeal.lead_department, _("重办：%(title)s") % {"title": appeal.title}, staff_url(appeal), "appeal.rehandle")
+    if appeal.rehandle_count >= AppealSettings.current().rehandle_escalate_after:
+        _open_supervision(appeal, Supervision.Reason.REHANDLE, by, _("重办%(n)s次仍未解决") % {"n": appeal.rehandle_count})
+
+
+@transaction.atomic
+def rate(token: str, *, resolved: bool, level: str, comment: str = "") -> Appeal:
+    """The citizen's rating from the SMS link. Satisfied → closed; unsatisfied → the
+    dispatcher reviews whose side the cause is on (``review_unsatisfied``)."""
+    appeal = _lock(appeal_for_rating_token(token).pk)
+    if appeal.state != State.REPLIED:
+        raise Conflict(_("该诉求当前不能评价"))
+    _record_rating(appeal, resolved=resolved, level=level, comment=comment, source=Rating.Source.LINK, by=None)
+    appeal.version += 1
+    appeal.save()
+    _event(appeal, "rated", None, f"{Rating.Level(level).label}" + ("" if resolved else _("（未解决）")), public=True)
+    audit.record(None, "appeal.rated", appeal, after={"level": level, "resolved": resolved})
+    if level != Rating.Level.UNSATISFIED:
+        _close(appeal, None, _("群众评价后办结"))
+    return appeal
+
+
+@transaction.atomic
+def record_callback(
+    appeal_id: int,
+    *,
+    resolved: bool,
+    level: str,
+    comment: str = "",
+    handler_at_fault: bool = False,
+    by: User,
+    expected_version: int | None = None,
+) -> Appeal:
+    """回访 by phone: the dispatcher records the citizen's verdict, and whose fault it was."""
+    appeal = _lock(appeal_id, expected_version)
+    policy.require(by, "appeal.callback", appeal)
+    if appeal.state != State.REPLIED:
+        raise Conflict(_("该诉求当前不能回访"))
+    _record_rating(
+        appeal, resolved=resolved, level=level, comment=comment, source=Rating.Source.CALLBACK, by=by,
+        handler_at_fault=handler_at_fault,
+    )
+    appeal.version += 1
+    appeal.save()
+    _event(appeal, "callback", by, f"{Rating.Level(level).label}：{comment}".strip("："), public=True)
+    audit.record(by, "appeal.callback", appeal, after={"level": level, "resolved": resolved, "fault": handler_at_fault})
+    if level == Rating.Level.UNSATISFIED and handler_at_fault:
+        _rehandle(appeal, by, comment)
+    else:
+        _close(appeal, by, _("回访后办结"))
+    return appeal
+
+
+@transaction.atomic
+def review_unsatisfied(appeal_id: int, *, handler_at_fault: bool, note: str = "", by: User) -> Appeal:
+    """After an unsatisfied link rating: re-handle (the department's fault) or close."""
+    appeal = _lock(appeal_id)
+    policy.require(by, "appeal.callback", appeal)
+    rating = appeal.ratings.filter(round=appeal.rehandle_count).first()
+    if appeal.state != State.REPLIED or rating is None or rating.level != Rating.Level.UNSATISFIED:
+        raise Conflict(_("该诉求没有待研判的不满意评价"))
+    rating.handler_at_fault = handler_at_fault
+    rating.save(update_fields=["handler_at_fault"])
+    audit.record(by, "appeal.unsatisfied_reviewed", appeal, after={"fault": handler_at_fault, "note": note})
+    if handler_at_fault:
+        _rehandle(appeal, by, note or rating.comment)
+    else:
+        _close(appeal, by, _("经研判非承办单位原因，予以办结") + (f"：{note}" if note else ""))
+    return appeal
+
+
+def close_unrated(now: dt.datetime | None = None) -> int:
+    """Close replied appeals whose rating window has passed without a rating."""
+    now = now or timezone.now()
+    window = dt.timedelta(days=AppealSettings.current().rating_window_days)
+    closed = 0
+    candidates = Appeal.objects.filter(state=State.REPLIED, replied_at__lt=now - window).values_list("pk", flat=True)
+    for appeal_id in list(candidates):
+        with transaction.atomic():
+            appeal = _lock(appeal_id)
+            if appeal.state != State.REPLIED or appeal.ratings.filter(round=appeal.rehandle_count).exists():
+                continue
+            Rating.objects.create(
+                appeal=appeal, department=appeal.lead_department, round=appeal.rehandle_count,
+                resolved=None, level="", source=Rating.Source.TIMEOUT,
+            )
+            _close(appeal, None, _("评价期满未评价，自动办结"))
+            closed += 1
+    return closed
+
+
+# ---------------------------------------------------------------- merge and promote
+
+
+@transaction.atomic
+def merge(master_id: int, duplicate_ids: Iterable[int], *, by: User) -> list[Appeal]:
+    """Merge duplicates into a master; their citizens get the master's reply and rating link."""
+    ids = sorted(set(duplicate_ids) - {master_id})
+    if not ids:
+        raise AppealError(_("请选择要合并的诉求"), code="validation_error")
+    # Lock in id order so that two merges touching the same appeals cannot deadlock.
+    locked = {a.pk: a for a in Appeal.objects.select_for_update().filter(pk__in=[master_id, *ids]).order_by("pk")}
+    master = locked.get(master_id)
+    if master is None or len(locked) != len(ids) + 1:
+        raise AppealError(_("诉求不存在"), code="not_found")
+    policy.require(by, "appeal.merge", master)
+    if master.state not in (State.RECEIVED, State.DISPATCHED, State.RETURNED, State.HANDLING):
+        raise Conflict(_("主诉求已答复或办结，不能再合并"))
+    merged = []
+    for appeal_id in ids:
+        duplicate = locked[appeal_id]
+        before = _move(duplicate, State.MERGED)
+        duplicate.merged_into = master
+        duplicate.due_at = None
+        duplicate.save()
+        _event(duplicate, "merged", by, _("与诉求%(n)s反映的是同一问题，合并办理") % {"n": master.number}, public=True)
+        _audit(by, "appeal.merged", duplicate, before, master=master.pk)
+        merged.append(duplicate)
+    _event(master, "merge_master", by, _("合并了%(n)s件相同诉求") % {"n": len(merged)})
+    master.version += 1
+    master.save(update_fields=["version", "updated_at"])
+    return merged
+
+
+@transaction.atomic
+def promote(appeal_id: int, *, reason: str, by: User, expected_version: int | None = None) -> Appeal:
+    """转实事项目: the appeal cannot be solved at once and goes to the practical projects."""
+    if len(reason.strip()) < 4:
+        raise AppealError(_("请写明转为实事项目的原因"), code="validation_error", fields={"reason": [_("请写明原因")]})
+    appeal = _lock(appeal_id, expected_version)
+    policy.require(by, "appeal.promote", appeal)
+    before = _move(appeal, State.PROMOTED)
+    appeal.promote_reason = reason.strip()
+    appeal.save()
+    _event(appeal, "promoted", by, _("纳入为群众办实事项目统筹解决：%(r)s") % {"r": reason.strip()}, public=True)
+    _audit(by, "appeal.promoted", appeal, before, reason=reason.strip())
+    _sms(appeal, _("您的诉求%(n)s已纳入为群众办实事项目统筹解决，进展将在网站公开。") % {"n": appeal.number}, "appeal.promoted")
+    return appeal
+
+
+# ---------------------------------------------------------------- supervision
+
+
+def _open_supervision(appeal: Appeal, reason: str, by: User | None, note: str) -> Supervision | None:
+    if appeal.supervisions.filter(resolved_at__isnull=True).exists():
+        return None
+    supervision = Supervision.objects.create(
+        appeal=appeal, department=appeal.lead_department, reason=reason, note=note, raised_by=by
+    )
+    _event(appeal, "supervised", by, note)
+    audit.record(by, "appeal.supervised", appeal, after={"reason": reason, "supervision": supervision.pk})
+    for supervisor in User.objects.filter(role=Role.SUPERVISOR, is_active=True):
+        outbox.enqueue("inapp", str(supervisor.pk), _("督办：%(t)s") % {"t": appeal.title}, subject=_("督办：%(t)s") % {"t": appeal.title}, user=supervisor, url=staff_url(appeal), kind="appeal.supervised")
+    if appeal.lead_department is not None:
+        _notify_department(appeal.lead_department, _("督办通知：%(t)s") % {"t": appeal.title}, staff_url(appeal), "appeal.supervised")
+    return supervision
+
+
+@transaction.atomic
+def supervise(appeal_id: int, *, note: str, by: User) -> Supervision:
+    appeal = _lock(appeal_id)
+    policy.require(by, "appeal.supervise", appeal)
+    if not appeal.is_open:
+        raise Conflict(_("该诉求已答复或办结，无需督办"))
+    supervision = _open_supervision(appeal, Supervision.Reason.MANUAL, by, note.strip() or _("督查室督办"))
+    if supervision is None:
+        raise Conflict(_("该诉求已在督办中"))
+    return supervision
+
+
+def resolve_supervisions(appeal: Appeal) -> None:
+    appeal.supervisions.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())

@@ -1,0 +1,144 @@
+"""The notifications outbox: SMS, e-mail and in-app messages that must not be lost.
+
+An action writes its messages with ``enqueue`` inside its own transaction, so a message
+exists exactly when the change that caused it was committed. After the commit a
+``deliver_outbox`` task is queued so that messages leave promptly; the worker's periodic
+sweep delivers whatever that missed (the task queue was down, a retry fell due).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from typing import TYPE_CHECKING
+
+from django.db import models, transaction
+from django.db.transaction import TransactionManagementError
+from django.utils import timezone
+
+from minsheng.core import audit, policy
+from minsheng.core.models import OutboxMessage
+from minsheng.core.outbox.backends import DeliveryError
+
+if TYPE_CHECKING:
+    from minsheng.core.models import User
+
+__all__ = ["DeliveryError", "enqueue", "enqueue_on_commit", "retry"]
+
+logger = logging.getLogger(__name__)
+
+Channel = OutboxMessage.Channel
+Status = OutboxMessage.Status
+
+
+def _max_length(name: str) -> int:
+    field = OutboxMessage._meta.get_field(name)
+    assert isinstance(field, models.CharField) and field.max_length is not None
+    return field.max_length
+
+
+SUBJECT_MAX = _max_length("subject")
+
+
+def _limit(value: str, field: str) -> str:
+    limit = _max_length(field)
+    if len(value) > limit:
+        raise ValueError(f"outbox {field} longer than {limit} characters: {value[:40]!r}…")
+    return value
+
+
+def enqueue(
+    channel: str,
+    recipient: str,
+    body: str,
+    *,
+    subject: str = "",
+    user: User | None = None,
+    url: str = "",
+    kind: str = "",
+) -> OutboxMessage:
+    """Write one message to the outbox, inside the caller's transaction.
+
+    ``recipient`` is a mobile number (sms), an address (email) or, for in-app messages,
+    may be left empty when ``user`` is given. Delivery starts after the commit; when the
+    transaction rolls back, the message was never there.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        # Outside a transaction the message and the change it reports could part ways.
+        raise TransactionManagementError(
+            "outbox.enqueue() must be called inside transaction.atomic()"
+        )
+    if channel not in Channel.values:
+        raise ValueError(f"unknown outbox channel {channel!r}")
+    if channel == Channel.INAPP and not recipient and user is not None:
+        recipient = str(user.pk)
+    if not recipient.strip():
+        raise ValueError(f"outbox {channel} message without a recipient")
+    if not body.strip():
+        raise ValueError("outbox message without a body")
+    if len(subject) > SUBJECT_MAX:
+        subject = subject[: SUBJECT_MAX - 1] + "…"
+    message = OutboxMessage.objects.create(
+        channel=channel,
+        recipient=_limit(recipient.strip(), "recipient"),
+        user=user,
+        subject=subject,
+        body=body,
+        url=_limit(url, "url"),
+        kind=_limit(kind, "kind"),
+        next_attempt_at=timezone.now(),
+    )
+    _deliver_after_commit()
+    return message
+
+
+# The name the design sketch uses in actions: the row is written now, in the caller's
+# transaction, and leaves after the commit.
+enqueue_on_commit = enqueue
+
+
+def _deliver_after_commit() -> None:
+    """Queue one delivery task when the transaction commits, however many messages it wrote."""
+    connection = transaction.get_connection()
+    if not any(func is _queue_delivery for _sids, func, _robust in connection.run_on_commit):
+        transaction.on_commit(_queue_delivery)
+
+
+def _queue_delivery() -> None:
+    from minsheng.core.tasks import deliver_outbox
+
+    try:
+        deliver_outbox.enqueue()
+    except Exception:
+        # The messages are committed; the worker's periodic sweep sends them anyway.
+        logger.warning(
+            "could not queue deliver_outbox; the periodic sweep will send", exc_info=True
+        )
+
+
+@transaction.atomic
+def retry(ids: Collection[int] | None = None, *, by: User | None) -> int:
+    """Put failed messages (all, or those in ``ids``) back in the queue with a fresh set
+    of attempts. ``by`` is None when an operator runs ``minsheng outbox retry``; a
+    superuser may retry whatever role the account has, as everywhere in the admin."""
+    if by is not None and not by.is_superuser:
+        policy.require(by, "outbox.retry")
+    failed = OutboxMessage.objects.select_for_update().filter(status=Status.FAILED)
+    if ids is not None:
+        failed = failed.filter(pk__in=ids)
+    pks = sorted(failed.values_list("pk", flat=True))
+    if not pks:
+        return 0
+    OutboxMessage.objects.filter(pk__in=pks).update(
+        status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), locked_until=None
+    )
+    audit.record(
+        by,
+        "outbox.retried",
+        object_type=OutboxMessage._meta.label_lower,
+        object_id=str(pks[0]) if len(pks) == 1 else "",
+        object_repr=f"{len(pks)} 条发送失败的消息",
+        after={"ids": pks},
+    )
+    _deliver_after_commit()
+    return len(pks)
