@@ -56,12 +56,18 @@ class UserFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"张三{n}")
     role = Role.HANDLER
     department = factory.LazyAttribute(
-        lambda o: DepartmentFactory() if o.role in {Role.HANDLER, Role.DEPT_HEAD, Role.WINDOW_STAFF} else None
+        lambda o: (
+            DepartmentFactory()
+            if o.role in {Role.HANDLER, Role.DEPT_HEAD, Role.WINDOW_STAFF}
+            else None
+        )
     )
     mobile = factory.Sequence(lambda n: f"138{n:08d}")
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @classmethod
-    def _after_postgeneration(cls, instance: User, create: bool, results: dict | None = None) -> None:
+    def _after_postgeneration(
+        cls, instance: User, create: bool, results: dict | None = None
+    ) -> None:
         if create:
             instance.save()

@@ -50,7 +50,9 @@ if not SECRET_KEY:
     SECRET_KEY = _local_secret_key()
 
 DEBUG = _env_bool("DEBUG", False)
-ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1],testserver")
+ALLOWED_HOSTS = _env_list(
+    "ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1],testserver"
+)
 CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -134,7 +136,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -243,7 +248,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Outbox delivery: which class sends each channel, how often a failed message is retried.
 OUTBOX_BACKENDS = {
     "sms": os.environ.get("OUTBOX_SMS_BACKEND", "minsheng.core.outbox.backends.LogSmsBackend"),
-    "email": os.environ.get("OUTBOX_EMAIL_BACKEND", "minsheng.core.outbox.backends.DjangoEmailBackend"),
+    "email": os.environ.get(
+        "OUTBOX_EMAIL_BACKEND", "minsheng.core.outbox.backends.DjangoEmailBackend"
+    ),
     "inapp": "minsheng.core.outbox.backends.InAppBackend",
 }
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
@@ -260,7 +267,11 @@ LOGGING = {
     },
     "filters": {"request_id": {"()": "minsheng.core.middleware.RequestIdLogFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {

@@ -78,7 +78,8 @@ def _move(appeal: Appeal, target: str) -> str:
         appeal.transition(target)
     except InvalidTransition:
         raise Conflict(
-            _("该诉求当前状态为“%(state)s”，不能执行此操作，请刷新页面") % {"state": State(before).label}
+            _("该诉求当前状态为“%(state)s”，不能执行此操作，请刷新页面")
+            % {"state": State(before).label}
         ) from None
     return before
 
@@ -103,7 +104,9 @@ def _event(
 
 
 def _audit(by: User | None, action: str, appeal: Appeal, before: str, **after: Any) -> None:
-    audit.record(by, action, appeal, before={"state": before}, after={"state": appeal.state, **after})
+    audit.record(
+        by, action, appeal, before={"state": before}, after={"state": appeal.state, **after}
+    )
 
 
 def _require_lead(by: User, action: str, appeal: Appeal) -> None:
@@ -118,7 +121,9 @@ def _notify_department(department: Department, title: str, url: str, kind: str) 
         department=department, role__in=[Role.HANDLER, Role.DEPT_HEAD], is_active=True
     )
     for member in members:
-        outbox.enqueue("inapp", str(member.pk), title, subject=title, user=member, url=url, kind=kind)
+        outbox.enqueue(
+            "inapp", str(member.pk), title, subject=title, user=member, url=url, kind=kind
+        )
 
 
 def _sms(appeal: Appeal, text: str, kind: str) -> None:
@@ -198,7 +203,9 @@ def _validate(data: AppealInput) -> tuple[Category | None, Division | None]:
     if not data.anonymous and not data.citizen_mobile:
         errors["citizen_mobile"] = [_("请填写手机号，或选择匿名反映")]
     if data.citizen_mobile and not (
-        len(data.citizen_mobile) == 11 and data.citizen_mobile.isdigit() and data.citizen_mobile[:2] >= "13"
+        len(data.citizen_mobile) == 11
+        and data.citizen_mobile.isdigit()
+        and data.citizen_mobile[:2] >= "13"
     ):
         errors["citizen_mobile"] = [_("请输入11位手机号码")]
     category = None
@@ -208,7 +215,11 @@ def _validate(data: AppealInput) -> tuple[Category | None, Division | None]:
             errors["category"] = [_("所选分类不存在")]
     division = None
     if data.division_id is not None:
-        division = Division.objects.filter(pk=data.division_id, active=True).exclude(level="county").first()
+        division = (
+            Division.objects.filter(pk=data.division_id, active=True)
+            .exclude(level="county")
+            .first()
+        )
         if division is None:
             errors["division"] = [_("所选地点不存在")]
     if errors:
@@ -281,7 +292,10 @@ def submit(
         try:
             with transaction.atomic():
                 IdempotencyKey.objects.create(
-                    client=idempotency[0], key=idempotency[1], request_hash=fingerprint, appeal=appeal
+                    client=idempotency[0],
+                    key=idempotency[1],
+                    request_hash=fingerprint,
+                    appeal=appeal,
                 )
         except IntegrityError:
             # A concurrent retry with the same key won the race: give back its appeal and
@@ -289,8 +303,16 @@ def submit(
             transaction.set_rollback(True)
             winner = IdempotencyKey.objects.get(client=idempotency[0], key=idempotency[1])
             return Submitted(winner.appeal, None, replayed=True)
-    _event(appeal, "received", by, _("诉求已受理（%(channel)s）") % {"channel": appeal.get_channel_display()}, public=True)
-    audit.record(by, "appeal.received", appeal, after={"state": appeal.state, "channel": appeal.channel})
+    _event(
+        appeal,
+        "received",
+        by,
+        _("诉求已受理（%(channel)s）") % {"channel": appeal.get_channel_display()},
+        public=True,
+    )
+    audit.record(
+        by, "appeal.received", appeal, after={"state": appeal.state, "channel": appeal.channel}
+    )
     _sms(
         appeal,
         _("【%(county)s民生】您的诉求已受理，编号%(number)s，查询码%(code)s，请妥善保存。")
@@ -301,13 +323,19 @@ def submit(
 
 
 @transaction.atomic
-def refuse(appeal_id: int, *, rule_code: str, note: str = "", by: User, expected_version: int | None = None) -> Appeal:
+def refuse(
+    appeal_id: int, *, rule_code: str, note: str = "", by: User, expected_version: int | None = None
+) -> Appeal:
     """不予受理 / 转办: the county does not handle this; the citizen is told where to go."""
     appeal = _lock(appeal_id, expected_version)
     policy.require(by, "appeal.refuse", appeal)
     rule = RefusalRule.objects.filter(code=rule_code, active=True).first()
     if rule is None:
-        raise AppealError(_("请选择不予受理或转办的情形"), code="validation_error", fields={"rule": [_("情形不存在")]})
+        raise AppealError(
+            _("请选择不予受理或转办的情形"),
+            code="validation_error",
+            fields={"rule": [_("情形不存在")]},
+        )
     before = _move(appeal, State.REFUSED)
     appeal.outcome_message = rule.message
     appeal.closed_at = timezone.now()
@@ -315,7 +343,11 @@ def refuse(appeal_id: int, *, rule_code: str, note: str = "", by: User, expected
     text = f"{rule.get_outcome_display()}：{rule.message}"
     _event(appeal, "refused", by, text + (f"（{note}）" if note else ""), public=True)
     _audit(by, "appeal.refused", appeal, before, rule=rule.code)
-    _sms(appeal, _("您的诉求%(number)s：%(text)s") % {"number": appeal.number, "text": text}, "appeal.refused")
+    _sms(
+        appeal,
+        _("您的诉求%(number)s：%(text)s") % {"number": appeal.number, "text": text},
+        "appeal.refused",
+    )
     return appeal
 
 
@@ -339,7 +371,9 @@ def dispatch(
         policy.require(by, "appeal.dispatch", appeal)
     lead = Department.objects.filter(pk=department_id, active=True).first()
     if lead is None:
-        raise AppealError(_("请选择主办部门"), code="validation_error", fields={"department": [_("部门不存在")]})
+        raise AppealError(
+            _("请选择主办部门"), code="validation_error", fields={"department": [_("部门不存在")]}
+        )
     co = list(Department.objects.filter(pk__in=set(co_department_ids) - {lead.pk}, active=True))
     before = _move(appeal, State.DISPATCHED)
     now = timezone.now()
@@ -358,13 +392,32 @@ def dispatch(
     appeal.overdue_notified_at = None
     appeal.save()
     appeal.co_departments.set(co)
-    kind = "redispatched" if before == State.RETURNED or before == State.DISPATCHED else "dispatched"
+    kind = (
+        "redispatched" if before == State.RETURNED or before == State.DISPATCHED else "dispatched"
+    )
     names = "、".join([lead.name] + [d.name for d in co])
-    _event(appeal, kind, by, _("派至%(names)s办理") % {"names": names} + (f"（{note}）" if note else ""), public=True, department=lead)
+    _event(
+        appeal,
+        kind,
+        by,
+        _("派至%(names)s办理") % {"names": names} + (f"（{note}）" if note else ""),
+        public=True,
+        department=lead,
+    )
     _audit(by, f"appeal.{kind}", appeal, before, lead=lead.pk, co=[d.pk for d in co], auto=auto)
-    _notify_department(lead, _("新派单：%(title)s") % {"title": appeal.title}, staff_url(appeal), "appeal.dispatched")
+    _notify_department(
+        lead,
+        _("新派单：%(title)s") % {"title": appeal.title},
+        staff_url(appeal),
+        "appeal.dispatched",
+    )
     for department in co:
-        _notify_department(department, _("协办：%(title)s") % {"title": appeal.title}, staff_url(appeal), "appeal.co")
+        _notify_department(
+            department,
+            _("协办：%(title)s") % {"title": appeal.title},
+            staff_url(appeal),
+            "appeal.co",
+        )
     return appeal
 
 
@@ -376,16 +429,22 @@ def sign(appeal_id: int, *, by: User, expected_version: int | None = None) -> Ap
     before = _move(appeal, State.HANDLING)
     appeal.signed_at = timezone.now()
     appeal.save(update_fields=["state", "version", "signed_at", "updated_at"])
-    _event(appeal, "signed", by, _("%(dept)s已签收，正在办理") % {"dept": by.department}, public=True)
+    _event(
+        appeal, "signed", by, _("%(dept)s已签收，正在办理") % {"dept": by.department}, public=True
+    )
     _audit(by, "appeal.signed", appeal, before)
     return appeal
 
 
 @transaction.atomic
-def return_appeal(appeal_id: int, *, reason: str, by: User, expected_version: int | None = None) -> Appeal:
+def return_appeal(
+    appeal_id: int, *, reason: str, by: User, expected_version: int | None = None
+) -> Appeal:
     """退单: the department says it is not theirs; the dispatcher re-routes it."""
     if len(reason.strip()) < 4:
-        raise AppealError(_("请写明退单理由"), code="validation_error", fields={"reason": [_("请写明退单理由")]})
+        raise AppealError(
+            _("请写明退单理由"), code="validation_error", fields={"reason": [_("请写明退单理由")]}
+        )
     appeal = _lock(appeal_id, expected_version)
     _require_lead(by, "appeal.return", appeal)
     department = appeal.lead_department
@@ -397,7 +456,9 @@ def return_appeal(appeal_id: int, *, reason: str, by: User, expected_version: in
     appeal.sign_due_at = None
     appeal.save()
     appeal.co_departments.clear()
-    ReturnRecord.objects.create(appeal=appeal, department=department, reason=reason.strip(), returned_by=by)
+    ReturnRecord.objects.create(
+        appeal=appeal, department=department, reason=reason.strip(), returned_by=by
+    )
     _event(appeal, "returned", by, reason.strip(), department=department)
     _audit(by, "appeal.returned", appeal, before, department=department.pk, reason=reason.strip())
     return appeal
@@ -416,7 +477,12 @@ def dispute_return(return_id: int, *, note: str, by: User) -> ReturnRecord:
     record.dispute_note = note.strip()
     record.save(update_fields=["disputed", "dispute_note"])
     _event(record.appeal, "return_disputed", by, note.strip())
-    audit.record(by, "appeal.return_disputed", record.appeal, after={"return": record.pk, "note": note.strip()})
+    audit.record(
+        by,
+        "appeal.return_disputed",
+        record.appeal,
+        after={"return": record.pk, "note": note.strip()},
+    )
     return record
 
 
@@ -424,10 +490,16 @@ def dispute_return(return_id: int, *, note: str, by: User) -> ReturnRecord:
 
 
 @transaction.atomic
-def add_note(appeal_id: int, *, text: str, by: User, files: Sequence[CleanFile] = ()) -> AppealEvent:
+def add_note(
+    appeal_id: int, *, text: str, by: User, files: Sequence[CleanFile] = ()
+) -> AppealEvent:
     """A process note with optional evidence, by the lead or a co-handling department."""
     if not text.strip() and not files:
-        raise AppealError(_("请填写办理情况或上传材料"), code="validation_error", fields={"text": [_("请填写办理情况")]})
+        raise AppealError(
+            _("请填写办理情况或上传材料"),
+            code="validation_error",
+            fields={"text": [_("请填写办理情况")]},
+        )
     appeal = _lock(appeal_id)
     policy.require(by, "appeal.note", appeal)
     if appeal.state not in (State.DISPATCHED, State.HANDLING, State.RETURNED, State.RECEIVED):
@@ -458,7 +530,9 @@ def request_extension(appeal_id: int, *, days: int, reason: str, by: User) -> Ex
     settings = AppealSettings.current()
     errors: dict[str, list[str]] = {}
     if not 1 <= days <= settings.max_extension_days:
-        errors["days"] = [_("延期天数应在1到%(max)s个工作日之间") % {"max": settings.max_extension_days}]
+        errors["days"] = [
+            _("延期天数应在1到%(max)s个工作日之间") % {"max": settings.max_extension_days}
+        ]
     if len(reason.strip()) < 4:
         errors["reason"] = [_("请写明延期理由")]
     if errors:
@@ -473,13 +547,22 @@ def request_extension(appeal_id: int, *, days: int, reason: str, by: User) -> Ex
     extension = ExtensionRequest.objects.create(
         appeal=appeal, department=by.department, days=days, reason=reason.strip(), requested_by=by
     )
-    _event(appeal, "extension_requested", by, _("申请延期%(days)s个工作日：%(reason)s") % {"days": days, "reason": reason.strip()})
-    audit.record(by, "appeal.extension_requested", appeal, after={"days": days, "extension": extension.pk})
+    _event(
+        appeal,
+        "extension_requested",
+        by,
+        _("申请延期%(days)s个工作日：%(reason)s") % {"days": days, "reason": reason.strip()},
+    )
+    audit.record(
+        by, "appeal.extension_requested", appeal, after={"days": days, "extension": extension.pk}
+    )
     return extension
 
 
 @transaction.atomic
-def decide_extension(extension_id: int, *, approve: bool, note: str = "", by: User) -> ExtensionRequest:
+def decide_extension(
+    extension_id: int, *, approve: bool, note: str = "", by: User
+) -> ExtensionRequest:
     extension = ExtensionRequest.objects.select_for_update().filter(pk=extension_id).first()
     if extension is None:
         raise AppealError(_("延期申请不存在"), code="not_found")
@@ -487,7 +570,9 @@ def decide_extension(extension_id: int, *, approve: bool, note: str = "", by: Us
     policy.require(by, "appeal.decide_extension", appeal)
     if extension.status != ExtensionRequest.Status.PENDING:
         raise Conflict(_("该延期申请已审批"))
-    extension.status = ExtensionRequest.Status.APPROVED if approve else ExtensionRequest.Status.REFUSED
+    extension.status = (
+        ExtensionRequest.Status.APPROVED if approve else ExtensionRequest.Status.REFUSED
+    )
     extension.decided_by = by
     extension.decided_at = timezone.now()
     extension.decision_note = note.strip()
@@ -503,7 +588,13 @@ def decide_extension(extension_id: int, *, approve: bool, note: str = "", by: Us
         appeal.version += 1
         appeal.save()
     verdict = _("同意") if approve else _("不同意")
-    _event(appeal, "extension_decided", by, f"{verdict}延期{extension.days}个工作日" + (f"：{note}" if note else ""), public=approve)
+    _event(
+        appeal,
+        "extension_decided",
+        by,
+        f"{verdict}延期{extension.days}个工作日" + (f"：{note}" if note else ""),
+        public=approve,
+    )
     audit.record(
         by,
         "appeal.extension_decided",
@@ -511,12 +602,19 @@ def decide_extension(extension_id: int, *, approve: bool, note: str = "", by: Us
         before={"due_at": old_due},
         after={"due_at": appeal.due_at, "approved": approve, "extension": extension.pk},
     )
-    _notify_department(extension.department, _("延期申请已%(verdict)s：%(title)s") % {"verdict": verdict, "title": appeal.title}, staff_url(appeal), "appeal.extension")
+    _notify_department(
+        extension.department,
+        _("延期申请已%(verdict)s：%(title)s") % {"verdict": verdict, "title": appeal.title},
+        staff_url(appeal),
+        "appeal.extension",
+    )
     return extension
 
 
 def rating_token(appeal: Appeal) -> str:
-    return signing.dumps({"a": appeal.pk, "r": appeal.rehandle_count}, salt=RATING_SALT, compress=True)
+    return signing.dumps(
+        {"a": appeal.pk, "r": appeal.rehandle_count}, salt=RATING_SALT, compress=True
+    )
 
 
 def rating_url(appeal: Appeal) -> str:
@@ -539,7 +637,11 @@ def _send_reply(appeal: Appeal) -> None:
 def reply(appeal_id: int, *, text: str, by: User, expected_version: int | None = None) -> Appeal:
     """答复 the citizen; every appeal merged into this one gets the same reply."""
     if len(text.strip()) < 10:
-        raise AppealError(_("答复内容过短，请写明办理结果"), code="validation_error", fields={"text": [_("答复内容至少10个字")]})
+        raise AppealError(
+            _("答复内容过短，请写明办理结果"),
+            code="validation_error",
+            fields={"text": [_("答复内容至少10个字")]},
+        )
     appeal = _lock(appeal_id, expected_version)
     _require_lead(by, "appeal.reply", appeal)
     before = _move(appeal, State.REPLIED)
@@ -594,7 +696,9 @@ def _record_rating(
     handler_at_fault: bool = False,
 ) -> Rating:
     if level and level not in Rating.Level.values:
-        raise AppealError(_("请选择满意度"), code="validation_error", fields={"level": [_("满意度不正确")]})
+        raise AppealError(
+            _("请选择满意度"), code="validation_error", fields={"level": [_("满意度不正确")]}
+        )
     try:
         with transaction.atomic():
             rating = Rating.objects.create(
@@ -628,7 +732,9 @@ def _rehandle(appeal: Appeal, by: User | None, comment: str) -> None:
     """重办: back to the same department with a new deadline; escalate when it keeps failing."""
     before = _move(appeal, State.HANDLING)
     appeal.rehandle_count += 1
-    deadline = calendar.add_working_days(timezone.now(), time_limit(appeal.appeal_type, appeal.urgency))
+    deadline = calendar.add_working_days(
+        timezone.now(), time_limit(appeal.appeal_type, appeal.urgency)
+    )
     appeal.due_at = deadline.due_at
     appeal.due_provisional = deadline.provisional
     appeal.due_soon_notified_at = None
@@ -637,9 +743,19 @@ def _rehandle(appeal: Appeal, by: User | None, comment: str) -> None:
     _event(appeal, "rehandle", by, _("群众不满意，退回重办：%(c)s") % {"c": comment}, public=True)
     _audit(by, "appeal.rehandle", appeal, before, rehandle_count=appeal.rehandle_count)
     if appeal.lead_department is not None:
-        _notify_department(appeal.lead_department, _("重办：%(title)s") % {"title": appeal.title}, staff_url(appeal), "appeal.rehandle")
+        _notify_department(
+            appeal.lead_department,
+            _("重办：%(title)s") % {"title": appeal.title},
+            staff_url(appeal),
+            "appeal.rehandle",
+        )
     if appeal.rehandle_count >= AppealSettings.current().rehandle_escalate_after:
-        _open_supervision(appeal, Supervision.Reason.REHANDLE, by, _("重办%(n)s次仍未解决") % {"n": appeal.rehandle_count})
+        _open_supervision(
+            appeal,
+            Supervision.Reason.REHANDLE,
+            by,
+            _("重办%(n)s次仍未解决") % {"n": appeal.rehandle_count},
+        )
 
 
 @transaction.atomic
@@ -649,10 +765,18 @@ def rate(token: str, *, resolved: bool, level: str, comment: str = "") -> Appeal
     appeal = _lock(appeal_for_rating_token(token).pk)
     if appeal.state != State.REPLIED:
         raise Conflict(_("该诉求当前不能评价"))
-    _record_rating(appeal, resolved=resolved, level=level, comment=comment, source=Rating.Source.LINK, by=None)
+    _record_rating(
+        appeal, resolved=resolved, level=level, comment=comment, source=Rating.Source.LINK, by=None
+    )
     appeal.version += 1
     appeal.save()
-    _event(appeal, "rated", None, f"{Rating.Level(level).label}" + ("" if resolved else _("（未解决）")), public=True)
+    _event(
+        appeal,
+        "rated",
+        None,
+        f"{Rating.Level(level).label}" + ("" if resolved else _("（未解决）")),
+        public=True,
+    )
     audit.record(None, "appeal.rated", appeal, after={"level": level, "resolved": resolved})
     if level != Rating.Level.UNSATISFIED:
         _close(appeal, None, _("群众评价后办结"))
@@ -676,13 +800,25 @@ def record_callback(
     if appeal.state != State.REPLIED:
         raise Conflict(_("该诉求当前不能回访"))
     _record_rating(
-        appeal, resolved=resolved, level=level, comment=comment, source=Rating.Source.CALLBACK, by=by,
+        appeal,
+        resolved=resolved,
+        level=level,
+        comment=comment,
+        source=Rating.Source.CALLBACK,
+        by=by,
         handler_at_fault=handler_at_fault,
     )
     appeal.version += 1
     appeal.save()
-    _event(appeal, "callback", by, f"{Rating.Level(level).label}：{comment}".strip("："), public=True)
-    audit.record(by, "appeal.callback", appeal, after={"level": level, "resolved": resolved, "fault": handler_at_fault})
+    _event(
+        appeal, "callback", by, f"{Rating.Level(level).label}：{comment}".strip("："), public=True
+    )
+    audit.record(
+        by,
+        "appeal.callback",
+        appeal,
+        after={"level": level, "resolved": resolved, "fault": handler_at_fault},
+    )
     if level == Rating.Level.UNSATISFIED and handler_at_fault:
         _rehandle(appeal, by, comment)
     else:
@@ -691,7 +827,9 @@ def record_callback(
 
 
 @transaction.atomic
-def review_unsatisfied(appeal_id: int, *, handler_at_fault: bool, note: str = "", by: User) -> Appeal:
+def review_unsatisfied(
+    appeal_id: int, *, handler_at_fault: bool, note: str = "", by: User
+) -> Appeal:
     """After an unsatisfied link rating: re-handle (the department's fault) or close."""
     appeal = _lock(appeal_id)
     policy.require(by, "appeal.callback", appeal)
@@ -700,7 +838,9 @@ def review_unsatisfied(appeal_id: int, *, handler_at_fault: bool, note: str = ""
         raise Conflict(_("该诉求没有待研判的不满意评价"))
     rating.handler_at_fault = handler_at_fault
     rating.save(update_fields=["handler_at_fault"])
-    audit.record(by, "appeal.unsatisfied_reviewed", appeal, after={"fault": handler_at_fault, "note": note})
+    audit.record(
+        by, "appeal.unsatisfied_reviewed", appeal, after={"fault": handler_at_fault, "note": note}
+    )
     if handler_at_fault:
         _rehandle(appeal, by, note or rating.comment)
     else:
@@ -713,15 +853,24 @@ def close_unrated(now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     window = dt.timedelta(days=AppealSettings.current().rating_window_days)
     closed = 0
-    candidates = Appeal.objects.filter(state=State.REPLIED, replied_at__lt=now - window).values_list("pk", flat=True)
+    candidates = Appeal.objects.filter(
+        state=State.REPLIED, replied_at__lt=now - window
+    ).values_list("pk", flat=True)
     for appeal_id in list(candidates):
         with transaction.atomic():
             appeal = _lock(appeal_id)
-            if appeal.state != State.REPLIED or appeal.ratings.filter(round=appeal.rehandle_count).exists():
+            if (
+                appeal.state != State.REPLIED
+                or appeal.ratings.filter(round=appeal.rehandle_count).exists()
+            ):
                 continue
             Rating.objects.create(
-                appeal=appeal, department=appeal.lead_department, round=appeal.rehandle_count,
-                resolved=None, level="", source=Rating.Source.TIMEOUT,
+                appeal=appeal,
+                department=appeal.lead_department,
+                round=appeal.rehandle_count,
+                resolved=None,
+                level="",
+                source=Rating.Source.TIMEOUT,
             )
             _close(appeal, None, _("评价期满未评价，自动办结"))
             closed += 1
@@ -738,7 +887,10 @@ def merge(master_id: int, duplicate_ids: Iterable[int], *, by: User) -> list[App
     if not ids:
         raise AppealError(_("请选择要合并的诉求"), code="validation_error")
     # Lock in id order so that two merges touching the same appeals cannot deadlock.
-    locked = {a.pk: a for a in Appeal.objects.select_for_update().filter(pk__in=[master_id, *ids]).order_by("pk")}
+    locked = {
+        a.pk: a
+        for a in Appeal.objects.select_for_update().filter(pk__in=[master_id, *ids]).order_by("pk")
+    }
     master = locked.get(master_id)
     if master is None or len(locked) != len(ids) + 1:
         raise AppealError(_("诉求不存在"), code="not_found")
@@ -752,7 +904,13 @@ def merge(master_id: int, duplicate_ids: Iterable[int], *, by: User) -> list[App
         duplicate.merged_into = master
         duplicate.due_at = None
         duplicate.save()
-        _event(duplicate, "merged", by, _("与诉求%(n)s反映的是同一问题，合并办理") % {"n": master.number}, public=True)
+        _event(
+            duplicate,
+            "merged",
+            by,
+            _("与诉求%(n)s反映的是同一问题，合并办理") % {"n": master.number},
+            public=True,
+        )
         _audit(by, "appeal.merged", duplicate, before, master=master.pk)
         merged.append(duplicate)
     _event(master, "merge_master", by, _("合并了%(n)s件相同诉求") % {"n": len(merged)})
@@ -762,36 +920,69 @@ def merge(master_id: int, duplicate_ids: Iterable[int], *, by: User) -> list[App
 
 
 @transaction.atomic
-def promote(appeal_id: int, *, reason: str, by: User, expected_version: int | None = None) -> Appeal:
+def promote(
+    appeal_id: int, *, reason: str, by: User, expected_version: int | None = None
+) -> Appeal:
     """转实事项目: the appeal cannot be solved at once and goes to the practical projects."""
     if len(reason.strip()) < 4:
-        raise AppealError(_("请写明转为实事项目的原因"), code="validation_error", fields={"reason": [_("请写明原因")]})
+        raise AppealError(
+            _("请写明转为实事项目的原因"),
+            code="validation_error",
+            fields={"reason": [_("请写明原因")]},
+        )
     appeal = _lock(appeal_id, expected_version)
     policy.require(by, "appeal.promote", appeal)
     before = _move(appeal, State.PROMOTED)
     appeal.promote_reason = reason.strip()
     appeal.save()
-    _event(appeal, "promoted", by, _("纳入为群众办实事项目统筹解决：%(r)s") % {"r": reason.strip()}, public=True)
+    _event(
+        appeal,
+        "promoted",
+        by,
+        _("纳入为群众办实事项目统筹解决：%(r)s") % {"r": reason.strip()},
+        public=True,
+    )
     _audit(by, "appeal.promoted", appeal, before, reason=reason.strip())
-    _sms(appeal, _("您的诉求%(n)s已纳入为群众办实事项目统筹解决，进展将在网站公开。") % {"n": appeal.number}, "appeal.promoted")
+    _sms(
+        appeal,
+        _("您的诉求%(n)s已纳入为群众办实事项目统筹解决，进展将在网站公开。") % {"n": appeal.number},
+        "appeal.promoted",
+    )
     return appeal
 
 
 # ---------------------------------------------------------------- supervision
 
 
-def _open_supervision(appeal: Appeal, reason: str, by: User | None, note: str) -> Supervision | None:
+def _open_supervision(
+    appeal: Appeal, reason: str, by: User | None, note: str
+) -> Supervision | None:
     if appeal.supervisions.filter(resolved_at__isnull=True).exists():
         return None
     supervision = Supervision.objects.create(
         appeal=appeal, department=appeal.lead_department, reason=reason, note=note, raised_by=by
     )
     _event(appeal, "supervised", by, note)
-    audit.record(by, "appeal.supervised", appeal, after={"reason": reason, "supervision": supervision.pk})
+    audit.record(
+        by, "appeal.supervised", appeal, after={"reason": reason, "supervision": supervision.pk}
+    )
     for supervisor in User.objects.filter(role=Role.SUPERVISOR, is_active=True):
-        outbox.enqueue("inapp", str(supervisor.pk), _("督办：%(t)s") % {"t": appeal.title}, subject=_("督办：%(t)s") % {"t": appeal.title}, user=supervisor, url=staff_url(appeal), kind="appeal.supervised")
+        outbox.enqueue(
+            "inapp",
+            str(supervisor.pk),
+            _("督办：%(t)s") % {"t": appeal.title},
+            subject=_("督办：%(t)s") % {"t": appeal.title},
+            user=supervisor,
+            url=staff_url(appeal),
+            kind="appeal.supervised",
+        )
     if appeal.lead_department is not None:
-        _notify_department(appeal.lead_department, _("督办通知：%(t)s") % {"t": appeal.title}, staff_url(appeal), "appeal.supervised")
+        _notify_department(
+            appeal.lead_department,
+            _("督办通知：%(t)s") % {"t": appeal.title},
+            staff_url(appeal),
+            "appeal.supervised",
+        )
     return supervision
 
 
@@ -801,7 +992,9 @@ def supervise(appeal_id: int, *, note: str, by: User) -> Supervision:
     policy.require(by, "appeal.supervise", appeal)
     if not appeal.is_open:
         raise Conflict(_("该诉求已答复或办结，无需督办"))
-    supervision = _open_supervision(appeal, Supervision.Reason.MANUAL, by, note.strip() or _("督查室督办"))
+    supervision = _open_supervision(
+        appeal, Supervision.Reason.MANUAL, by, note.strip() or _("督查室督办")
+    )
     if supervision is None:
         raise Conflict(_("该诉求已在督办中"))
     return supervision

@@ -71,4 +71,6 @@ def clean(upload: UploadedFile) -> CleanFile:
         data = _strip_image(data, content_type)
     digest = hashlib.sha256(data).hexdigest()
     name = (upload.name or "file")[-200:]
-    return CleanFile(ContentFile(data), name, content_type, ALLOWED[content_type], digest, len(data))
+    return CleanFile(
+        ContentFile(data), name, content_type, ALLOWED[content_type], digest, len(data)
+    )

@@ -8,7 +8,9 @@ class AppealError(Exception):
 
     code = "invalid_request"
 
-    def __init__(self, message: str, *, code: str | None = None, fields: dict[str, list[str]] | None = None):
+    def __init__(
+        self, message: str, *, code: str | None = None, fields: dict[str, list[str]] | None = None
+    ):
         super().__init__(message)
         self.message = message
         if code:

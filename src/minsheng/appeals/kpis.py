@@ -75,20 +75,30 @@ class KpiRow:
 
 
 def _aggregates(now: dt.datetime) -> dict[str, Any]:
-    rated = Q(satisfaction__in=[Rating.Level.SATISFIED, Rating.Level.BASIC, Rating.Level.UNSATISFIED])
+    rated = Q(
+        satisfaction__in=[Rating.Level.SATISFIED, Rating.Level.BASIC, Rating.Level.UNSATISFIED]
+    )
     return {
         "received": Count("pk"),
         "dispatched": Count("pk", filter=Q(dispatched_at__isnull=False)),
-        "signed_on_time": Count("pk", filter=Q(signed_at__isnull=False, signed_at__lte=F("sign_due_at"))),
+        "signed_on_time": Count(
+            "pk", filter=Q(signed_at__isnull=False, signed_at__lte=F("sign_due_at"))
+        ),
         "replied": Count("pk", filter=Q(replied_at__isnull=False)),
-        "replied_on_time": Count("pk", filter=Q(replied_at__isnull=False, replied_at__lte=F("due_at"))),
+        "replied_on_time": Count(
+            "pk", filter=Q(replied_at__isnull=False, replied_at__lte=F("due_at"))
+        ),
         "rated": Count("pk", filter=rated),
         "resolved": Count("pk", filter=rated & Q(resolved=True)),
-        "satisfied": Count("pk", filter=Q(satisfaction__in=[Rating.Level.SATISFIED, Rating.Level.BASIC])),
+        "satisfied": Count(
+            "pk", filter=Q(satisfaction__in=[Rating.Level.SATISFIED, Rating.Level.BASIC])
+        ),
         "returned": Count("pk", filter=Q(return_count__gt=0)),
         "rehandled": Count("pk", filter=Q(rehandle_count__gt=0)),
         "extended": Count("pk", filter=Q(extension_count__gt=0)),
-        "overdue_open": Count("pk", filter=Q(state__in=[State.DISPATCHED, State.HANDLING], due_at__lt=now)),
+        "overdue_open": Count(
+            "pk", filter=Q(state__in=[State.DISPATCHED, State.HANDLING], due_at__lt=now)
+        ),
         "avg_days": Avg("handling_days"),
     }
 
@@ -121,9 +131,11 @@ def compute(
     from django.utils import timezone
 
     now = now or timezone.now()
-    base = (queryset if queryset is not None else Appeal.objects.all()).filter(
-        received_at__gte=start, received_at__lt=end
-    ).exclude(state=State.MERGED)
+    base = (
+        (queryset if queryset is not None else Appeal.objects.all())
+        .filter(received_at__gte=start, received_at__lt=end)
+        .exclude(state=State.MERGED)
+    )
     aggregates = _aggregates(now)
     postgres = connection.vendor == "postgresql"
     if postgres:
@@ -132,7 +144,9 @@ def compute(
         data = base.aggregate(**aggregates)
         row = KpiRow(key=None, name=str(_("全县")), **data)
         if not postgres:
-            row.p90_days = _p90_python(list(base.exclude(handling_days=None).values_list("handling_days", flat=True)))
+            row.p90_days = _p90_python(
+                list(base.exclude(handling_days=None).values_list("handling_days", flat=True))
+            )
         return [row.finish()]
     key_field, name_field = GROUPS[group]
     rows = []

@@ -9,7 +9,13 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from minsheng.appeals.states import OPEN_STATES, RUNNING_STATES, TRANSITIONS, InvalidTransition, State
+from minsheng.appeals.states import (
+    OPEN_STATES,
+    RUNNING_STATES,
+    TRANSITIONS,
+    InvalidTransition,
+    State,
+)
 from minsheng.core.models import Department, Division
 from minsheng.core.models.org import mobile_validator
 
@@ -46,7 +52,12 @@ class Category(models.Model):
     code = models.CharField(_("编码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=64)
     parent = models.ForeignKey(
-        "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("上级分类")
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("上级分类"),
     )
     active = models.BooleanField(_("启用"), default=True)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
@@ -71,9 +82,15 @@ class Category(models.Model):
 class RoutingRule(models.Model):
     """派单目录: which department answers for a category (the closest rule up the tree wins)."""
 
-    category = models.OneToOneField(Category, models.CASCADE, related_name="routing", verbose_name=_("分类"))
-    department = models.ForeignKey(Department, models.PROTECT, related_name="+", verbose_name=_("主办部门"))
-    co_departments = models.ManyToManyField(Department, blank=True, related_name="+", verbose_name=_("协办部门"))
+    category = models.OneToOneField(
+        Category, models.CASCADE, related_name="routing", verbose_name=_("分类")
+    )
+    department = models.ForeignKey(
+        Department, models.PROTECT, related_name="+", verbose_name=_("主办部门")
+    )
+    co_departments = models.ManyToManyField(
+        Department, blank=True, related_name="+", verbose_name=_("协办部门")
+    )
     note = models.CharField(_("说明"), max_length=200, blank=True)
 
     class Meta:
@@ -92,7 +109,11 @@ class TimeLimit(models.Model):
     working_days = models.PositiveSmallIntegerField(_("办理时限(工作日)"))
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["appeal_type", "urgency"], name="one_time_limit_per_kind")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appeal_type", "urgency"], name="one_time_limit_per_kind"
+            )
+        ]
         verbose_name = _("办理时限")
         verbose_name_plural = _("办理时限")
 
@@ -130,9 +151,7 @@ class AppealSettings(models.Model):
     rating_window_days = models.PositiveSmallIntegerField(
         _("评价期限(自然日)"), default=7, help_text=_("答复后多少天内未评价即自动办结")
     )
-    rehandle_escalate_after = models.PositiveSmallIntegerField(
-        _("重办几次后升级督办"), default=2
-    )
+    rehandle_escalate_after = models.PositiveSmallIntegerField(_("重办几次后升级督办"), default=2)
     supervise_after_overdue_days = models.PositiveSmallIntegerField(
         _("超期几个工作日后督办"), default=2
     )
@@ -167,37 +186,77 @@ class Appeal(models.Model):
     query_code_hash = models.CharField(max_length=128)
     title = models.CharField(_("标题"), max_length=100)
     body = models.TextField(_("内容"))
-    appeal_type = models.CharField(_("类型"), max_length=16, choices=AppealType.choices, default=AppealType.HELP)
-    urgency = models.CharField(_("紧急程度"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
-    category = models.ForeignKey(
-        Category, models.PROTECT, null=True, blank=True, related_name="appeals", verbose_name=_("分类")
+    appeal_type = models.CharField(
+        _("类型"), max_length=16, choices=AppealType.choices, default=AppealType.HELP
     )
-    channel = models.CharField(_("渠道"), max_length=12, choices=Channel.choices, default=Channel.WEB)
-    state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.RECEIVED)
+    urgency = models.CharField(
+        _("紧急程度"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    category = models.ForeignKey(
+        Category,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appeals",
+        verbose_name=_("分类"),
+    )
+    channel = models.CharField(
+        _("渠道"), max_length=12, choices=Channel.choices, default=Channel.WEB
+    )
+    state = models.CharField(
+        _("状态"), max_length=12, choices=State.choices, default=State.RECEIVED
+    )
 
     # Where: the town and village (picked), and the free address (personal data).
     division = models.ForeignKey(
-        Division, models.PROTECT, null=True, blank=True, related_name="appeals", verbose_name=_("所在村/社区")
+        Division,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appeals",
+        verbose_name=_("所在村/社区"),
     )
     town = models.ForeignKey(
-        Division, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("所在乡镇")
+        Division,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("所在乡镇"),
     )
     address = models.CharField(_("详细地址"), max_length=200, blank=True)
 
     # Who: personal data, masked for every viewer who has no need for it.
     anonymous = models.BooleanField(_("匿名"), default=False)
     citizen_name = models.CharField(_("姓名"), max_length=32, blank=True)
-    citizen_mobile = models.CharField(_("手机号"), max_length=11, blank=True, validators=[mobile_validator])
+    citizen_mobile = models.CharField(
+        _("手机号"), max_length=11, blank=True, validators=[mobile_validator]
+    )
     citizen = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="appeals", verbose_name=_("群众账号")
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="appeals",
+        verbose_name=_("群众账号"),
     )
     consent_publish = models.BooleanField(_("同意公开答复"), default=False)
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("录入人")
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("录入人"),
     )
 
     lead_department = models.ForeignKey(
-        Department, models.PROTECT, null=True, blank=True, related_name="lead_appeals", verbose_name=_("主办部门")
+        Department,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lead_appeals",
+        verbose_name=_("主办部门"),
     )
     co_departments = models.ManyToManyField(
         Department, blank=True, related_name="co_appeals", verbose_name=_("协办部门")
@@ -223,7 +282,12 @@ class Appeal(models.Model):
     extension_count = models.PositiveSmallIntegerField(_("延期次数"), default=0)
     return_count = models.PositiveSmallIntegerField(_("退单次数"), default=0)
     merged_into = models.ForeignKey(
-        "self", models.PROTECT, null=True, blank=True, related_name="merged_appeals", verbose_name=_("并入")
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_appeals",
+        verbose_name=_("并入"),
     )
     outcome_message = models.TextField(_("告知内容"), blank=True)
     promote_reason = models.TextField(_("转实事项目原因"), blank=True)
@@ -244,8 +308,16 @@ class Appeal(models.Model):
     class Meta:
         ordering = ["-received_at"]
         indexes = [
-            models.Index(fields=["due_at"], name="appeal_running_due_idx", condition=models.Q(state__in=["dispatched", "handling"])),
-            models.Index(fields=["sign_due_at"], name="appeal_unsigned_idx", condition=models.Q(state="dispatched")),
+            models.Index(
+                fields=["due_at"],
+                name="appeal_running_due_idx",
+                condition=models.Q(state__in=["dispatched", "handling"]),
+            ),
+            models.Index(
+                fields=["sign_due_at"],
+                name="appeal_unsigned_idx",
+                condition=models.Q(state="dispatched"),
+            ),
             models.Index(fields=["lead_department", "state"], name="appeal_dept_state_idx"),
             models.Index(fields=["state", "received_at"], name="appeal_state_received_idx"),
             models.Index(fields=["citizen_mobile"], name="appeal_mobile_idx"),
@@ -274,12 +346,19 @@ class Appeal(models.Model):
 class AppealEvent(models.Model):
     """One step of the appeal's timeline; ``public`` steps are shown to the citizen."""
 
-    appeal = models.ForeignKey(Appeal, models.CASCADE, related_name="events", verbose_name=_("诉求"))
+    appeal = models.ForeignKey(
+        Appeal, models.CASCADE, related_name="events", verbose_name=_("诉求")
+    )
     kind = models.CharField(_("环节"), max_length=32)
     text = models.TextField(_("说明"), blank=True)
     public = models.BooleanField(_("向群众公开"), default=False)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("操作人")
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作人"),
     )
     department = models.ForeignKey(
         Department, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("部门")
@@ -301,9 +380,16 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 
 
 class Attachment(models.Model):
-    appeal = models.ForeignKey(Appeal, models.CASCADE, related_name="attachments", verbose_name=_("诉求"))
+    appeal = models.ForeignKey(
+        Appeal, models.CASCADE, related_name="attachments", verbose_name=_("诉求")
+    )
     event = models.ForeignKey(
-        AppealEvent, models.SET_NULL, null=True, blank=True, related_name="attachments", verbose_name=_("环节")
+        AppealEvent,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("环节"),
     )
     file = models.FileField(_("文件"), upload_to=attachment_path)
     original_name = models.CharField(_("原文件名"), max_length=200)
@@ -312,7 +398,12 @@ class Attachment(models.Model):
     size = models.PositiveIntegerField(_("大小"))
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("上传人")
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("上传人"),
     )
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
@@ -327,11 +418,19 @@ class Attachment(models.Model):
 class ReturnRecord(models.Model):
     """A department sending an appeal back (退单); the dispatcher may dispute the reason."""
 
-    appeal = models.ForeignKey(Appeal, models.CASCADE, related_name="returns", verbose_name=_("诉求"))
-    department = models.ForeignKey(Department, models.PROTECT, related_name="+", verbose_name=_("退单部门"))
+    appeal = models.ForeignKey(
+        Appeal, models.CASCADE, related_name="returns", verbose_name=_("诉求")
+    )
+    department = models.ForeignKey(
+        Department, models.PROTECT, related_name="+", verbose_name=_("退单部门")
+    )
     reason = models.TextField(_("退单理由"))
     returned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("退单人")
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("退单人"),
     )
     returned_at = models.DateTimeField(_("退单时间"), default=timezone.now)
     disputed = models.BooleanField(_("有争议"), default=False)
@@ -354,17 +453,32 @@ class ExtensionRequest(models.Model):
         APPROVED = "approved", _("已同意")
         REFUSED = "refused", _("不同意")
 
-    appeal = models.ForeignKey(Appeal, models.CASCADE, related_name="extensions", verbose_name=_("诉求"))
-    department = models.ForeignKey(Department, models.PROTECT, related_name="+", verbose_name=_("申请部门"))
+    appeal = models.ForeignKey(
+        Appeal, models.CASCADE, related_name="extensions", verbose_name=_("诉求")
+    )
+    department = models.ForeignKey(
+        Department, models.PROTECT, related_name="+", verbose_name=_("申请部门")
+    )
     days = models.PositiveSmallIntegerField(_("延期工作日"))
     reason = models.TextField(_("延期理由"))
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("申请人")
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("申请人"),
     )
     requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
-    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(
+        _("状态"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("审批人")
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("审批人"),
     )
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     decision_note = models.TextField(_("审批意见"), blank=True)
@@ -375,7 +489,9 @@ class ExtensionRequest(models.Model):
         ordering = ["-requested_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["appeal"], condition=models.Q(status="pending"), name="one_pending_extension_per_appeal"
+                fields=["appeal"],
+                condition=models.Q(status="pending"),
+                name="one_pending_extension_per_appeal",
             )
         ]
         verbose_name = _("延期申请")
@@ -398,23 +514,34 @@ class Rating(models.Model):
         CALLBACK = "callback", _("电话回访")
         TIMEOUT = "timeout", _("逾期未评")
 
-    appeal = models.ForeignKey(Appeal, models.CASCADE, related_name="ratings", verbose_name=_("诉求"))
+    appeal = models.ForeignKey(
+        Appeal, models.CASCADE, related_name="ratings", verbose_name=_("诉求")
+    )
     department = models.ForeignKey(
         Department, models.PROTECT, null=True, related_name="+", verbose_name=_("被评价部门")
     )
-    round = models.PositiveSmallIntegerField(_("轮次"), default=0, help_text=_("第几次答复（重办后递增）"))
+    round = models.PositiveSmallIntegerField(
+        _("轮次"), default=0, help_text=_("第几次答复（重办后递增）")
+    )
     resolved = models.BooleanField(_("是否解决"), null=True)
     level = models.CharField(_("满意度"), max_length=12, choices=Level.choices, blank=True)
     comment = models.TextField(_("意见"), blank=True)
     handler_at_fault = models.BooleanField(_("承办单位原因"), default=False)
     source = models.CharField(_("来源"), max_length=8, choices=Source.choices)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("记录人")
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("记录人"),
     )
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["appeal", "round"], name="one_rating_per_reply")]
+        constraints = [
+            models.UniqueConstraint(fields=["appeal", "round"], name="one_rating_per_reply")
+        ]
         verbose_name = _("评价")
         verbose_name_plural = _("评价")
 
@@ -430,12 +557,21 @@ class Supervision(models.Model):
         REHANDLE = "rehandle", _("多次重办")
         MANUAL = "manual", _("督查室督办")
 
-    appeal = models.ForeignKey(Appeal, models.CASCADE, related_name="supervisions", verbose_name=_("诉求"))
-    department = models.ForeignKey(Department, models.PROTECT, null=True, related_name="+", verbose_name=_("被督办部门"))
+    appeal = models.ForeignKey(
+        Appeal, models.CASCADE, related_name="supervisions", verbose_name=_("诉求")
+    )
+    department = models.ForeignKey(
+        Department, models.PROTECT, null=True, related_name="+", verbose_name=_("被督办部门")
+    )
     reason = models.CharField(_("督办原因"), max_length=12, choices=Reason.choices)
     note = models.TextField(_("督办意见"), blank=True)
     raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("督办人")
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("督办人"),
     )
     raised_at = models.DateTimeField(_("督办时间"), default=timezone.now)
     resolved_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
@@ -446,7 +582,9 @@ class Supervision(models.Model):
         ordering = ["-raised_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["appeal"], condition=models.Q(resolved_at__isnull=True), name="one_open_supervision_per_appeal"
+                fields=["appeal"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="one_open_supervision_per_appeal",
             )
         ]
         verbose_name = _("督办")
@@ -466,7 +604,9 @@ class IdempotencyKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["client", "key"], name="idempotency_key_per_client")]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "key"], name="idempotency_key_per_client")
+        ]
 
 
 class LookupCode(models.Model):

@@ -40,38 +40,68 @@ def sweep(now: dt.datetime | None = None) -> SweepResult:
     settings = AppealSettings.current()
     # 即将超期: due by the end of the next working day.
     soon_limit = calendar.add_working_days(calendar.start_day(now), 1).due_at
-    soon = Appeal.objects.running().filter(due_at__gte=now, due_at__lte=soon_limit, due_soon_notified_at__isnull=True)
+    soon = Appeal.objects.running().filter(
+        due_at__gte=now, due_at__lte=soon_limit, due_soon_notified_at__isnull=True
+    )
     for appeal in soon.select_related("lead_department").iterator():
         with transaction.atomic():
-            if Appeal.objects.filter(pk=appeal.pk, due_soon_notified_at__isnull=True).update(due_soon_notified_at=now):
-                _remind(appeal, _("即将超期，请抓紧办理：%(t)s") % {"t": appeal.title}, "appeal.due_soon")
+            if Appeal.objects.filter(pk=appeal.pk, due_soon_notified_at__isnull=True).update(
+                due_soon_notified_at=now
+            ):
+                _remind(
+                    appeal,
+                    _("即将超期，请抓紧办理：%(t)s") % {"t": appeal.title},
+                    "appeal.due_soon",
+                )
                 result.due_soon += 1
 
     overdue = Appeal.objects.overdue(now).filter(overdue_notified_at__isnull=True)
     for appeal in overdue.select_related("lead_department").iterator():
         with transaction.atomic():
-            if Appeal.objects.filter(pk=appeal.pk, overdue_notified_at__isnull=True).update(overdue_notified_at=now):
-                _remind(appeal, _("催办：诉求已超期，请立即办理：%(t)s") % {"t": appeal.title}, "appeal.overdue")
+            if Appeal.objects.filter(pk=appeal.pk, overdue_notified_at__isnull=True).update(
+                overdue_notified_at=now
+            ):
+                _remind(
+                    appeal,
+                    _("催办：诉求已超期，请立即办理：%(t)s") % {"t": appeal.title},
+                    "appeal.overdue",
+                )
                 result.overdue += 1
 
     # 签收超时: dispatched but not signed for within the limit.
-    unsigned = Appeal.objects.filter(state=State.DISPATCHED, sign_due_at__lt=now, sign_reminded_at__isnull=True)
+    unsigned = Appeal.objects.filter(
+        state=State.DISPATCHED, sign_due_at__lt=now, sign_reminded_at__isnull=True
+    )
     for appeal in unsigned.select_related("lead_department").iterator():
         with transaction.atomic():
-            if Appeal.objects.filter(pk=appeal.pk, sign_reminded_at__isnull=True).update(sign_reminded_at=now):
-                _remind(appeal, _("签收超时，请立即签收或退单：%(t)s") % {"t": appeal.title}, "appeal.sign_late")
+            if Appeal.objects.filter(pk=appeal.pk, sign_reminded_at__isnull=True).update(
+                sign_reminded_at=now
+            ):
+                _remind(
+                    appeal,
+                    _("签收超时，请立即签收或退单：%(t)s") % {"t": appeal.title},
+                    "appeal.sign_late",
+                )
                 result.unsigned += 1
 
     # 督办: overdue by more than the configured number of working days and not yet supervised.
-    for appeal in Appeal.objects.overdue(now).exclude(supervisions__resolved_at__isnull=True).iterator():
+    for appeal in (
+        Appeal.objects.overdue(now).exclude(supervisions__resolved_at__isnull=True).iterator()
+    ):
         assert appeal.due_at is not None
-        if calendar.working_days_between(appeal.due_at, now) < settings.supervise_after_overdue_days:
+        if (
+            calendar.working_days_between(appeal.due_at, now)
+            < settings.supervise_after_overdue_days
+        ):
             continue
         with transaction.atomic():
             locked = actions._lock(appeal.pk)
             if locked.state in (State.DISPATCHED, State.HANDLING) and actions._open_supervision(
-                locked, Supervision.Reason.OVERDUE, None,
-                _("超期%(n)s个工作日未办结") % {"n": calendar.working_days_between(appeal.due_at, now)},
+                locked,
+                Supervision.Reason.OVERDUE,
+                None,
+                _("超期%(n)s个工作日未办结")
+                % {"n": calendar.working_days_between(appeal.due_at, now)},
             ):
                 result.supervised += 1
 

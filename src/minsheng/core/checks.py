@@ -13,10 +13,16 @@ def production_settings(app_configs: Any, **kwargs: Any) -> list[Error | Warning
     problems: list[Error | Warning] = []
     if not settings.PRODUCTION:
         problems.append(
-            Warning("MINSHENG_ENV is not 'production'", hint="Set MINSHENG_ENV=production", id="minsheng.W001")
+            Warning(
+                "MINSHENG_ENV is not 'production'",
+                hint="Set MINSHENG_ENV=production",
+                id="minsheng.W001",
+            )
         )
     if not settings.ALLOWED_HOSTS:
-        problems.append(Error("ALLOWED_HOSTS is empty", hint="Set ALLOWED_HOSTS", id="minsheng.E001"))
+        problems.append(
+            Error("ALLOWED_HOSTS is empty", hint="Set ALLOWED_HOSTS", id="minsheng.E001")
+        )
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         problems.append(
             Warning(

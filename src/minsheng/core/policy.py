@@ -44,17 +44,25 @@ def roles_for(action: str) -> frozenset[str]:
     try:
         return _rules[action]
     except KeyError:
-        raise ImproperlyConfigured(f"unknown action {action!r}: register it in the app's rules") from None
+        raise ImproperlyConfigured(
+            f"unknown action {action!r}: register it in the app's rules"
+        ) from None
 
 
 def actions() -> dict[str, frozenset[str]]:
     return dict(_rules)
 
 
-def _role(user: AnyUser | None) -> str | None:
+def _active(user: AnyUser | None) -> User | None:
+    """The user, if logged in and active (an AnonymousUser is never)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
-    return user.role  # type: ignore[union-attr]
+    return user
+
+
+def _role(user: AnyUser | None) -> str | None:
+    active = _active(user)
+    return active.role if active is not None else None
 
 
 def scope_fields(model: type[models.Model]) -> tuple[str, ...]:
@@ -80,11 +88,11 @@ def department_ids(obj: models.Model) -> set[int]:
 
 def can(user: AnyUser | None, action: str, obj: models.Model | None = None) -> bool:
     allowed = roles_for(action)
-    role = _role(user)
-    if role is None or role not in allowed:
+    active = _active(user)
+    if active is None or active.role not in allowed:
         return False
-    if obj is not None and role in DEPARTMENT_ROLES and scope_fields(type(obj)):
-        return user.department_id in department_ids(obj)  # type: ignore[union-attr]
+    if obj is not None and active.role in DEPARTMENT_ROLES and scope_fields(type(obj)):
+        return active.department_id in department_ids(obj)
     return True
 
 
@@ -96,25 +104,23 @@ def require(user: AnyUser | None, action: str, obj: models.Model | None = None) 
 
 def visible(user: AnyUser | None, queryset: models.QuerySet[M], action: str) -> models.QuerySet[M]:
     """The part of ``queryset`` that ``user`` may take ``action`` on."""
-    role = _role(user)
-    if role is None or role not in roles_for(action):
+    active = _active(user)
+    if active is None or active.role not in roles_for(action):
         return queryset.none()
     fields = scope_fields(queryset.model)
-    if role not in DEPARTMENT_ROLES or not fields:
+    if active.role not in DEPARTMENT_ROLES or not fields:
         return queryset
-    department_id = user.department_id  # type: ignore[union-attr]
+    department_id = active.department_id
     condition = models.Q()
     many = False
     for name in fields:
-        many = many or (name != "pk" and queryset.model._meta.get_field(name).many_to_many)
+        many = many or (name != "pk" and bool(queryset.model._meta.get_field(name).many_to_many))
         condition |= models.Q(**{name: department_id})
     queryset = queryset.filter(condition)
     return queryset.distinct() if many else queryset
 
 
-def get_object(
-    user: AnyUser | None, queryset: models.QuerySet[M], action: str, **lookup: Any
-) -> M:
+def get_object(user: AnyUser | None, queryset: models.QuerySet[M], action: str, **lookup: Any) -> M:
     """Fetch one object the user may act on; anything else is a 404, so that guessing
     another department's ids learns nothing (not even that the id exists)."""
     from django.shortcuts import get_object_or_404

@@ -18,7 +18,9 @@ class HolidayDay(models.Model):
     date = models.DateField(_("日期"), unique=True)
     kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices)
     name = models.CharField(_("节日"), max_length=32, blank=True)
-    source = models.CharField(_("来源"), max_length=128, blank=True, help_text=_("如国务院办公厅通知文号"))
+    source = models.CharField(
+        _("来源"), max_length=128, blank=True, help_text=_("如国务院办公厅通知文号")
+    )
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
     class Meta:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
@@ -22,7 +24,12 @@ class Division(models.Model):
     name = models.CharField(_("名称"), max_length=64)
     level = models.CharField(_("层级"), max_length=8, choices=Level.choices)
     parent = models.ForeignKey(
-        "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("上级")
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("上级"),
     )
     active = models.BooleanField(_("启用"), default=True)
 
@@ -75,7 +82,12 @@ class Department(models.Model):
         help_text=_("乡镇政府和站所所在的乡镇"),
     )
     parent = models.ForeignKey(
-        "self", models.PROTECT, null=True, blank=True, related_name="units", verbose_name=_("上级部门")
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="units",
+        verbose_name=_("上级部门"),
     )
     phone = models.CharField(_("联系电话"), max_length=32, blank=True)
     active = models.BooleanField(_("启用"), default=True)
@@ -122,7 +134,12 @@ class Window(models.Model):
     number = models.CharField(_("窗口号"), max_length=16)
     name = models.CharField(_("窗口名称"), max_length=64)
     department = models.ForeignKey(
-        Department, models.PROTECT, null=True, blank=True, related_name="windows", verbose_name=_("进驻部门")
+        Department,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="windows",
+        verbose_name=_("进驻部门"),
     )
     active = models.BooleanField(_("启用"), default=True)
 
@@ -130,7 +147,9 @@ class Window(models.Model):
 
     class Meta:
         ordering = ["hall__code", "number"]
-        constraints = [models.UniqueConstraint(fields=["hall", "number"], name="window_unique_number_per_hall")]
+        constraints = [
+            models.UniqueConstraint(fields=["hall", "number"], name="window_unique_number_per_hall")
+        ]
         verbose_name = _("窗口")
         verbose_name_plural = _("窗口")
 
@@ -159,10 +178,20 @@ class User(AbstractUser):
     name = models.CharField(_("姓名"), max_length=32, blank=True)
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.CITIZEN)
     department = models.ForeignKey(
-        Department, models.PROTECT, null=True, blank=True, related_name="members", verbose_name=_("所属部门")
+        Department,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("所属部门"),
     )
     window = models.ForeignKey(
-        Window, models.SET_NULL, null=True, blank=True, related_name="staff", verbose_name=_("所在窗口")
+        Window,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("所在窗口"),
     )
     staff_no = models.CharField(_("工号"), max_length=16, blank=True)
     mobile = models.CharField(_("手机号"), max_length=11, blank=True, validators=[mobile_validator])
@@ -171,7 +200,7 @@ class User(AbstractUser):
         _("须修改密码"), default=False, help_text=_("初始或演示账号首次登录时必须修改密码")
     )
 
-    objects: UserManager[User] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager[User]] = UserManager()  # type: ignore[assignment]
 
     scope_fields = ("department",)
 

@@ -22,13 +22,22 @@ class OutboxMessage(models.Model):
     channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices)
     recipient = models.CharField(_("接收方"), max_length=254, help_text=_("手机号、邮箱或用户编号"))
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("用户")
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("用户"),
     )
     subject = models.CharField(_("标题"), max_length=200, blank=True)
     body = models.TextField(_("内容"))
     url = models.CharField(_("链接"), max_length=500, blank=True)
-    kind = models.CharField(_("消息类型"), max_length=64, blank=True, help_text=_("如 appeal.reminder"))
-    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    kind = models.CharField(
+        _("消息类型"), max_length=64, blank=True, help_text=_("如 appeal.reminder")
+    )
+    status = models.CharField(
+        _("状态"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
     attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
     next_attempt_at = models.DateTimeField(_("下次尝试"), null=True, blank=True)
     locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
@@ -57,7 +66,10 @@ class Notification(models.Model):
     """An in-app message shown to a user in the web shell."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications", verbose_name=_("用户")
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("用户"),
     )
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
@@ -68,7 +80,11 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["user", "created_at"], name="notification_unread_idx", condition=models.Q(read_at__isnull=True))
+            models.Index(
+                fields=["user", "created_at"],
+                name="notification_unread_idx",
+                condition=models.Q(read_at__isnull=True),
+            )
         ]
         verbose_name = _("站内消息")
         verbose_name_plural = _("站内消息")

@@ -10,7 +10,10 @@ class ApiToken(models.Model):
 
     name = models.CharField(_("名称"), max_length=64, help_text=_("调用方系统的名称"))
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens", verbose_name=_("代表用户")
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("代表用户"),
     )
     prefix = models.CharField(_("前缀"), max_length=8, help_text=_("便于辨认的前8位"))
     key_hash = models.CharField(max_length=64, unique=True)
