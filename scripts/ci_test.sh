@@ -28,7 +28,7 @@ run_pytest() {  # label, then extra arguments for pytest
 }
 
 (
-  unset DATABASE_URL REDIS_URL TEST_REDIS_URL
+  unset DATABASE_URL REDIS_URL
   export MINSHENG_VAR_DIR="$VAR_DIR/sqlite"
   run_pytest "SQLite" "$@"
 )
