@@ -24,6 +24,12 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _small_demo(settings):
+    """`minsheng demo` simulates a year of appeals; tests that load the demo need only a few."""
+    settings.DEMO_APPEALS = 60
+
+
 @pytest.fixture
 def make_user(db):
     """``make_user(role=..., department=...)`` creates a user who can log in with PASSWORD."""

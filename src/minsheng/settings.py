@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ninja",  # the API docs page's templates and its bundled Swagger UI static files
     "minsheng.core",
+    "minsheng.appeals",
     "minsheng.api",
 ]
 
@@ -291,3 +292,5 @@ if LOG_DIR:
 
 # The county this instance serves; everything else about it is data edited by an admin.
 COUNTY_NAME = os.environ.get("COUNTY_NAME", "示范县")
+# How many appeals `minsheng demo` simulates over the last year (tests load fewer).
+DEMO_APPEALS = int(os.environ.get("DEMO_APPEALS", "2000"))

@@ -10,6 +10,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("api/<path:rest>", unknown_path),  # other API versions: JSON 404, not the HTML page
+    path("open311/v2/", include("minsheng.appeals.urls_open311")),
+    path("", include("minsheng.appeals.urls")),
     path("", include("minsheng.core.urls")),
 ]
 

@@ -32,7 +32,10 @@ _SETTINGS_VARS = {
 def _env(var_dir: Path, database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _SETTINGS_VARS}
     env.update(
-        MINSHENG_VAR_DIR=str(var_dir), DATABASE_URL=database_url, MEDIA_ROOT=str(var_dir / "media")
+        MINSHENG_VAR_DIR=str(var_dir),
+        DATABASE_URL=database_url,
+        MEDIA_ROOT=str(var_dir / "media"),
+        DEMO_APPEALS="60",  # a small year of appeals: the backup, not the demo, is under test
     )
     return env
 

@@ -4,7 +4,7 @@ Authentication is set here for the whole API, so every endpoint, in every router
 later, is closed unless it says ``auth=None``.
 """
 
-from minsheng.api import core
+from minsheng.api import appeals, core
 from minsheng.api.auth import SessionAuth, TokenAuth, TokenRateThrottle
 from minsheng.api.base import MinshengAPI
 
@@ -23,3 +23,4 @@ api = MinshengAPI(
     throttle=[TokenRateThrottle()],
 )
 api.add_router("", core.router)
+api.add_router("", appeals.router)

@@ -5,6 +5,11 @@ through ``Appeal.transition`` (which knows the allowed steps), records the timel
 the audit event, and queues notifications that leave only when the transaction commits.
 An action started on a stale page (``expected_version``) or racing another person's action
 raises ``Conflict`` instead of overwriting their work.
+
+Checks come in a fixed order: the role (``PermissionDenied``), then the state (``Conflict``:
+someone else got there first, refresh the page), then the department scope. A handler whose
+page is stale because the appeal was just returned or re-routed thus learns that it moved
+on, not that they lack a right they had a minute ago.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -23,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from minsheng.appeals import numbers
+from minsheng.appeals import numbers, search
 from minsheng.appeals.attachments import CleanFile
 from minsheng.appeals.errors import AppealError, Conflict
 from minsheng.appeals.models import (
@@ -44,17 +50,19 @@ from minsheng.appeals.models import (
     TimeLimit,
     Urgency,
 )
-from minsheng.appeals.states import InvalidTransition, State
+from minsheng.appeals.states import STEPS, InvalidTransition, State, Step
 from minsheng.core import audit, calendar, outbox, policy
 from minsheng.core.models import Department, Division, Role, User
 
-DEFAULT_LIMITS = {
-    (AppealType.CONSULT, Urgency.NORMAL): 3,
-    (AppealType.HELP, Urgency.NORMAL): 5,
-    (AppealType.COMPLAINT, Urgency.NORMAL): 13,
-    (AppealType.REPORT, Urgency.NORMAL): 13,
-    (AppealType.SUGGESTION, Urgency.NORMAL): 13,
-    (AppealType.PRAISE, Urgency.NORMAL): 5,
+# Used only when the admin-edited TimeLimit table has no row for a type (it is seeded with
+# these by a data migration): urgent appeals are due the same working day.
+DEFAULT_LIMITS: dict[str, int] = {
+    AppealType.CONSULT: 3,
+    AppealType.HELP: 5,
+    AppealType.COMPLAINT: 13,
+    AppealType.REPORT: 13,
+    AppealType.SUGGESTION: 13,
+    AppealType.PRAISE: 5,
 }
 RATING_SALT = "minsheng.appeals.rating"
 
@@ -72,16 +80,48 @@ def _lock(appeal_id: int, expected_version: int | None = None) -> Appeal:
     return appeal
 
 
-def _move(appeal: Appeal, target: str) -> str:
+def _expect(appeal: Appeal, step: str) -> None:
+    """Raise Conflict unless ``step`` may start from the appeal's current state."""
+    sources, _target = STEPS[step]
+    if appeal.state not in sources:
+        raise Conflict(
+            _("该诉求当前状态为“%(state)s”，不能%(step)s，请刷新页面查看最新情况")
+            % {"state": State(appeal.state).label, "step": Step(step).label}
+        )
+
+
+def _move(appeal: Appeal, step: str) -> str:
+    """Take ``step``; returns the state before it."""
+    _expect(appeal, step)
     before = appeal.state
     try:
-        appeal.transition(target)
-    except InvalidTransition:
-        raise Conflict(
-            _("该诉求当前状态为“%(state)s”，不能执行此操作，请刷新页面")
-            % {"state": State(before).label}
-        ) from None
+        appeal.transition(STEPS[step][1])
+    except InvalidTransition:  # STEPS and TRANSITIONS disagree: a bug, but never a 500
+        raise Conflict(_("该诉求当前状态不能执行此操作，请刷新页面")) from None
     return before
+
+
+def _allow(
+    by: User | None,
+    action: str,
+    appeal: Appeal,
+    step: str | None = None,
+    *,
+    lead: bool = False,
+) -> None:
+    """Role, then state, then scope (see the module docstring for why in this order).
+
+    ``lead``: signing, returning, replying and extensions belong to the lead department
+    only, not to the co-handlers.
+    """
+    policy.require(by, action)
+    if step is not None:
+        _expect(appeal, step)
+    if not lead:
+        policy.require(by, action, appeal)
+    elif by is None or by.department_id != appeal.lead_department_id:
+        raise PermissionDenied(action)
+    # else: the lead department is the appeal's own scope, nothing more to look up
 
 
 def _event(
@@ -91,15 +131,18 @@ def _event(
     text: str = "",
     *,
     public: bool = False,
-    department: Department | None = None,
+    department: Department | int | None = None,
 ) -> AppealEvent:
+    """One step of the timeline; its department is the actor's unless named."""
+    if isinstance(department, Department):
+        department = department.pk
     return AppealEvent.objects.create(
         appeal=appeal,
         kind=kind,
         text=text,
         public=public,
         actor=by,
-        department=department if department is not None else getattr(by, "department", None),
+        department_id=department if department is not None else getattr(by, "department_id", None),
     )
 
 
@@ -109,18 +152,18 @@ def _audit(by: User | None, action: str, appeal: Appeal, before: str, **after: A
     )
 
 
-def _require_lead(by: User, action: str, appeal: Appeal) -> None:
-    """Signing, returning, replying and extensions belong to the lead department only."""
-    policy.require(by, action, appeal)
-    if by.department_id != appeal.lead_department_id:
-        raise PermissionDenied(action)
-
-
-def _notify_department(department: Department, title: str, url: str, kind: str) -> None:
+def _notify_department(department: Department | int, title: str, url: str, kind: str) -> None:
     members = User.objects.filter(
         department=department, role__in=[Role.HANDLER, Role.DEPT_HEAD], is_active=True
-    )
+    ).only("pk")
     for member in members:
+        outbox.enqueue(
+            "inapp", str(member.pk), title, subject=title, user=member, url=url, kind=kind
+        )
+
+
+def _notify_role(role: str, title: str, url: str, kind: str) -> None:
+    for member in User.objects.filter(role=role, is_active=True).only("pk"):
         outbox.enqueue(
             "inapp", str(member.pk), title, subject=title, user=member, url=url, kind=kind
         )
@@ -136,13 +179,15 @@ def staff_url(appeal: Appeal) -> str:
 
 
 def time_limit(appeal_type: str, urgency: str) -> int:
-    if urgency == Urgency.URGENT:
-        configured = TimeLimit.objects.filter(appeal_type=appeal_type, urgency=urgency).first()
-        return configured.working_days if configured else 0
-    configured = TimeLimit.objects.filter(appeal_type=appeal_type, urgency=urgency).first()
-    if configured:
-        return configured.working_days
-    return DEFAULT_LIMITS.get((appeal_type, urgency), 13)  # type: ignore[call-overload]
+    """The handling time in working days for a type and urgency (0: the same working day)."""
+    configured = (
+        TimeLimit.objects.filter(appeal_type=appeal_type, urgency=urgency)
+        .values_list("working_days", flat=True)
+        .first()
+    )
+    if configured is not None:
+        return configured
+    return 0 if urgency == Urgency.URGENT else DEFAULT_LIMITS.get(appeal_type, 13)
 
 
 def route_for(category: Category | None) -> RoutingRule | None:
@@ -216,7 +261,8 @@ def _validate(data: AppealInput) -> tuple[Category | None, Division | None]:
     division = None
     if data.division_id is not None:
         division = (
-            Division.objects.filter(pk=data.division_id, active=True)
+            Division.objects.select_related("parent")  # for division.town
+            .filter(pk=data.division_id, active=True)
             .exclude(level="county")
             .first()
         )
@@ -260,6 +306,7 @@ def submit(
         query_code_hash=numbers.hash_query_code(code),
         title=data.title.strip()[:100],
         body=data.body.strip(),
+        search_tokens=search.document_tokens(data.title.strip()[:100], data.body.strip()),
         appeal_type=data.appeal_type,
         urgency=data.urgency,
         category=category,
@@ -299,9 +346,15 @@ def submit(
                 )
         except IntegrityError:
             # A concurrent retry with the same key won the race: give back its appeal and
-            # roll this one back.
+            # roll this one back (read first: a transaction marked for rollback runs no query).
+            winner = IdempotencyKey.objects.select_related("appeal").get(
+                client=idempotency[0], key=idempotency[1]
+            )
             transaction.set_rollback(True)
-            winner = IdempotencyKey.objects.get(client=idempotency[0], key=idempotency[1])
+            if winner.request_hash != fingerprint:
+                raise AppealError(
+                    _("同一个幂等键不能用于不同的内容"), code="idempotency_mismatch"
+                ) from None
             return Submitted(winner.appeal, None, replayed=True)
     _event(
         appeal,
@@ -316,7 +369,7 @@ def submit(
     _sms(
         appeal,
         _("【%(county)s民生】您的诉求已受理，编号%(number)s，查询码%(code)s，请妥善保存。")
-        % {"county": "", "number": appeal.number, "code": code},
+        % {"county": django_settings.COUNTY_NAME, "number": appeal.number, "code": code},
         "appeal.received",
     )
     return Submitted(appeal, code)
@@ -328,7 +381,7 @@ def refuse(
 ) -> Appeal:
     """不予受理 / 转办: the county does not handle this; the citizen is told where to go."""
     appeal = _lock(appeal_id, expected_version)
-    policy.require(by, "appeal.refuse", appeal)
+    _allow(by, "appeal.refuse", appeal, Step.REFUSE)
     rule = RefusalRule.objects.filter(code=rule_code, active=True).first()
     if rule is None:
         raise AppealError(
@@ -336,7 +389,7 @@ def refuse(
             code="validation_error",
             fields={"rule": [_("情形不存在")]},
         )
-    before = _move(appeal, State.REFUSED)
+    before = _move(appeal, Step.REFUSE)
     appeal.outcome_message = rule.message
     appeal.closed_at = timezone.now()
     appeal.save(update_fields=["state", "version", "outcome_message", "closed_at", "updated_at"])
@@ -365,17 +418,21 @@ def dispatch(
     expected_version: int | None = None,
     auto: bool = False,
 ) -> Appeal:
-    """派单 (or 改派 after a return): the lead department and co-handlers, with deadlines."""
+    """派单 (or 改派 after a return, or before the department signed): the lead department
+    and co-handlers, with the signing and handling deadlines."""
     appeal = _lock(appeal_id, expected_version)
-    if not auto:
-        policy.require(by, "appeal.dispatch", appeal)
+    if auto:
+        _expect(appeal, Step.DISPATCH)
+    else:
+        _allow(by, "appeal.dispatch", appeal, Step.DISPATCH)
     lead = Department.objects.filter(pk=department_id, active=True).first()
     if lead is None:
         raise AppealError(
             _("请选择主办部门"), code="validation_error", fields={"department": [_("部门不存在")]}
         )
-    co = list(Department.objects.filter(pk__in=set(co_department_ids) - {lead.pk}, active=True))
-    before = _move(appeal, State.DISPATCHED)
+    co_ids = set(co_department_ids) - {lead.pk}
+    co = list(Department.objects.filter(pk__in=co_ids, active=True)) if co_ids else []
+    before = _move(appeal, Step.DISPATCH)
     now = timezone.now()
     settings = AppealSettings.current()
     sign_deadline = calendar.add_working_days(now, settings.sign_within_days)
@@ -391,10 +448,9 @@ def dispatch(
     appeal.due_soon_notified_at = None
     appeal.overdue_notified_at = None
     appeal.save()
-    appeal.co_departments.set(co)
-    kind = (
-        "redispatched" if before == State.RETURNED or before == State.DISPATCHED else "dispatched"
-    )
+    if co or before != State.RECEIVED:  # a new appeal has no co-handlers to clear
+        appeal.co_departments.set(co)
+    kind = "dispatched" if before == State.RECEIVED else "redispatched"
     names = "、".join([lead.name] + [d.name for d in co])
     _event(
         appeal,
@@ -425,8 +481,8 @@ def dispatch(
 def sign(appeal_id: int, *, by: User, expected_version: int | None = None) -> Appeal:
     """签收: the lead department takes the appeal on."""
     appeal = _lock(appeal_id, expected_version)
-    _require_lead(by, "appeal.sign", appeal)
-    before = _move(appeal, State.HANDLING)
+    _allow(by, "appeal.sign", appeal, Step.SIGN, lead=True)
+    before = _move(appeal, Step.SIGN)
     appeal.signed_at = timezone.now()
     appeal.save(update_fields=["state", "version", "signed_at", "updated_at"])
     _event(
@@ -446,14 +502,15 @@ def return_appeal(
             _("请写明退单理由"), code="validation_error", fields={"reason": [_("请写明退单理由")]}
         )
     appeal = _lock(appeal_id, expected_version)
-    _require_lead(by, "appeal.return", appeal)
+    _allow(by, "appeal.return", appeal, Step.RETURN, lead=True)
     department = appeal.lead_department
-    assert department is not None
-    before = _move(appeal, State.RETURNED)
+    assert department is not None  # _allow(lead=True) matched it against the user's
+    before = _move(appeal, Step.RETURN)
     appeal.return_count += 1
     appeal.lead_department = None
     appeal.due_at = None
     appeal.sign_due_at = None
+    appeal.due_provisional = False
     appeal.save()
     appeal.co_departments.clear()
     ReturnRecord.objects.create(
@@ -461,6 +518,12 @@ def return_appeal(
     )
     _event(appeal, "returned", by, reason.strip(), department=department)
     _audit(by, "appeal.returned", appeal, before, department=department.pk, reason=reason.strip())
+    _notify_role(
+        Role.DISPATCHER,
+        _("退单待改派：%(title)s") % {"title": appeal.title},
+        staff_url(appeal),
+        "appeal.returned",
+    )
     return appeal
 
 
@@ -476,12 +539,12 @@ def dispute_return(return_id: int, *, note: str, by: User) -> ReturnRecord:
     record.disputed = True
     record.dispute_note = note.strip()
     record.save(update_fields=["disputed", "dispute_note"])
-    _event(record.appeal, "return_disputed", by, note.strip())
+    _event(record.appeal, "return_disputed", by, note.strip(), department=record.department_id)
     audit.record(
         by,
         "appeal.return_disputed",
         record.appeal,
-        after={"return": record.pk, "note": note.strip()},
+        after={"return": record.pk, "department": record.department_id, "note": note.strip()},
     )
     return record
 
@@ -501,9 +564,10 @@ def add_note(
             fields={"text": [_("请填写办理情况")]},
         )
     appeal = _lock(appeal_id)
-    policy.require(by, "appeal.note", appeal)
-    if appeal.state not in (State.DISPATCHED, State.HANDLING, State.RETURNED, State.RECEIVED):
+    policy.require(by, "appeal.note")
+    if not appeal.is_open:
         raise Conflict(_("该诉求已答复或办结，不能再添加办理过程"))
+    policy.require(by, "appeal.note", appeal)
     event = _event(appeal, "note", by, text.strip())
     for clean_file in files:
         attachment = Attachment(
@@ -522,11 +586,23 @@ def add_note(
     return event
 
 
+def extend_deadline(due_at: dt.datetime, days: int) -> calendar.Deadline:
+    """``due_at`` moved by ``days`` working days.
+
+    Counted from the deadline's day, not its moment: a deadline is the last instant of its
+    day, after the cut-off, so counting from the moment would start a day late.
+    """
+    return calendar.add_working_days(due_at.astimezone(calendar.CALENDAR_TZ).date(), days)
+
+
 @transaction.atomic
 def request_extension(appeal_id: int, *, days: int, reason: str, by: User) -> ExtensionRequest:
     """延期申请, before the deadline passes."""
     appeal = _lock(appeal_id)
-    _require_lead(by, "appeal.request_extension", appeal)
+    policy.require(by, "appeal.request_extension")
+    if appeal.state != State.HANDLING:
+        raise Conflict(_("只有办理中的诉求可以申请延期"))
+    _allow(by, "appeal.request_extension", appeal, lead=True)
     settings = AppealSettings.current()
     errors: dict[str, list[str]] = {}
     if not 1 <= days <= settings.max_extension_days:
@@ -537,13 +613,11 @@ def request_extension(appeal_id: int, *, days: int, reason: str, by: User) -> Ex
         errors["reason"] = [_("请写明延期理由")]
     if errors:
         raise AppealError(_("延期申请有误"), code="validation_error", fields=errors)
-    if appeal.state != State.HANDLING:
-        raise Conflict(_("只有办理中的诉求可以申请延期"))
-    if appeal.due_at is not None and appeal.due_at < timezone.now():
+    if appeal.due_at is not None and calendar.is_overdue(appeal.due_at):
         raise AppealError(_("已超过办理期限，不能再申请延期"), code="deadline_passed")
     if appeal.extensions.filter(status=ExtensionRequest.Status.PENDING).exists():
         raise Conflict(_("已有待审批的延期申请"))
-    assert by.department is not None
+    assert by.department is not None  # a lead-department user
     extension = ExtensionRequest.objects.create(
         appeal=appeal, department=by.department, days=days, reason=reason.strip(), requested_by=by
     )
@@ -556,6 +630,12 @@ def request_extension(appeal_id: int, *, days: int, reason: str, by: User) -> Ex
     audit.record(
         by, "appeal.extension_requested", appeal, after={"days": days, "extension": extension.pk}
     )
+    _notify_role(
+        Role.DISPATCHER,
+        _("延期申请待审批：%(title)s") % {"title": appeal.title},
+        staff_url(appeal),
+        "appeal.extension_requested",
+    )
     return extension
 
 
@@ -563,13 +643,19 @@ def request_extension(appeal_id: int, *, days: int, reason: str, by: User) -> Ex
 def decide_extension(
     extension_id: int, *, approve: bool, note: str = "", by: User
 ) -> ExtensionRequest:
-    extension = ExtensionRequest.objects.select_for_update().filter(pk=extension_id).first()
+    """Approve (the deadline moves by the asked working days) or refuse an extension."""
+    extension = ExtensionRequest.objects.filter(pk=extension_id).first()
     if extension is None:
         raise AppealError(_("延期申请不存在"), code="not_found")
+    # The appeal first, then the request: the same order as every other action, so that
+    # two of them cannot deadlock.
     appeal = _lock(extension.appeal_id)
-    policy.require(by, "appeal.decide_extension", appeal)
+    extension = ExtensionRequest.objects.select_for_update().get(pk=extension_id)
+    _allow(by, "appeal.decide_extension", appeal)
     if extension.status != ExtensionRequest.Status.PENDING:
         raise Conflict(_("该延期申请已审批"))
+    if appeal.state != State.HANDLING:
+        raise Conflict(_("该诉求已不在办理中，无需延期"))
     extension.status = (
         ExtensionRequest.Status.APPROVED if approve else ExtensionRequest.Status.REFUSED
     )
@@ -579,21 +665,23 @@ def decide_extension(
     extension.save()
     old_due = appeal.due_at
     if approve and appeal.due_at is not None:
-        deadline = calendar.add_working_days(appeal.due_at, extension.days)
+        deadline = extend_deadline(appeal.due_at, extension.days)
         appeal.due_at = deadline.due_at
-        appeal.due_provisional = deadline.provisional
+        appeal.due_provisional = appeal.due_provisional or deadline.provisional
         appeal.extension_count += 1
         appeal.due_soon_notified_at = None
         appeal.overdue_notified_at = None
-        appeal.version += 1
-        appeal.save()
+    appeal.version += 1
+    appeal.save()
     verdict = _("同意") if approve else _("不同意")
     _event(
         appeal,
         "extension_decided",
         by,
-        f"{verdict}延期{extension.days}个工作日" + (f"：{note}" if note else ""),
+        _("%(verdict)s延期%(days)s个工作日") % {"verdict": verdict, "days": extension.days}
+        + (f"：{note.strip()}" if note.strip() else ""),
         public=approve,
+        department=extension.department_id,
     )
     audit.record(
         by,
@@ -603,7 +691,7 @@ def decide_extension(
         after={"due_at": appeal.due_at, "approved": approve, "extension": extension.pk},
     )
     _notify_department(
-        extension.department,
+        extension.department_id,
         _("延期申请已%(verdict)s：%(title)s") % {"verdict": verdict, "title": appeal.title},
         staff_url(appeal),
         "appeal.extension",
@@ -611,7 +699,16 @@ def decide_extension(
     return extension
 
 
+def _drop_pending_extensions(appeal: Appeal, why: str) -> None:
+    """A request nobody needs to decide any more (the appeal was answered or left the
+    handling); without this it would wait on the dispatcher's board for ever."""
+    appeal.extensions.filter(status=ExtensionRequest.Status.PENDING).update(
+        status=ExtensionRequest.Status.REFUSED, decided_at=timezone.now(), decision_note=why
+    )
+
+
 def rating_token(appeal: Appeal) -> str:
+    """The signed key of the citizen's rating page: this appeal, this round of the reply."""
     return signing.dumps(
         {"a": appeal.pk, "r": appeal.rehandle_count}, salt=RATING_SALT, compress=True
     )
@@ -622,14 +719,21 @@ def rating_url(appeal: Appeal) -> str:
 
 
 def _send_reply(appeal: Appeal) -> None:
-    from django.conf import settings as django_settings
-
     link = django_settings.SITE_URL + rating_url(appeal)
     _sms(
         appeal,
         _("您的诉求%(number)s已答复：%(reply)s 请对办理结果评价：%(link)s")
         % {"number": appeal.number, "reply": appeal.reply[:60], "link": link},
         "appeal.replied",
+    )
+
+
+def _followers(appeal: Appeal) -> list[Appeal]:
+    """The appeals merged into this one that still wait for it, locked."""
+    return list(
+        Appeal.objects.select_for_update()
+        .filter(merged_into=appeal, state=State.MERGED)
+        .order_by("pk")
     )
 
 
@@ -643,8 +747,8 @@ def reply(appeal_id: int, *, text: str, by: User, expected_version: int | None =
             fields={"text": [_("答复内容至少10个字")]},
         )
     appeal = _lock(appeal_id, expected_version)
-    _require_lead(by, "appeal.reply", appeal)
-    before = _move(appeal, State.REPLIED)
+    _allow(by, "appeal.reply", appeal, Step.REPLY, lead=True)
+    before = _move(appeal, Step.REPLY)
     now = timezone.now()
     appeal.reply = text.strip()
     appeal.replied_at = now
@@ -654,12 +758,16 @@ def reply(appeal_id: int, *, text: str, by: User, expected_version: int | None =
     _event(appeal, "replied", by, appeal.reply, public=True)
     _audit(by, "appeal.replied", appeal, before)
     _send_reply(appeal)
+    _drop_pending_extensions(appeal, _("诉求已答复，延期申请自动撤销"))
     resolve_supervisions(appeal)
-    for merged in Appeal.objects.select_for_update().filter(merged_into=appeal, state=State.MERGED):
-        merged_before = _move(merged, State.REPLIED)
+    for merged in _followers(appeal):
+        merged_before = _move(merged, Step.FOLLOW_REPLY)
         merged.reply = appeal.reply
         merged.replied_at = now
         merged.lead_department = appeal.lead_department
+        # Answered with the master, so on time exactly when the master was.
+        merged.due_at = appeal.due_at
+        merged.handling_days = appeal.handling_days
         merged.save()
         _event(merged, "replied", by, appeal.reply, public=True)
         _audit(by, "appeal.replied", merged, merged_before, master=appeal.pk)
@@ -670,7 +778,7 @@ def reply(appeal_id: int, *, text: str, by: User, expected_version: int | None =
 # ---------------------------------------------------------------- rating and closing
 
 
-def appeal_for_rating_token(token: str, max_age_days: int | None = None) -> Appeal:
+def _read_rating_token(token: str, max_age_days: int | None) -> tuple[int, int]:
     if max_age_days is None:
         max_age_days = AppealSettings.current().rating_window_days
     try:
@@ -679,10 +787,25 @@ def appeal_for_rating_token(token: str, max_age_days: int | None = None) -> Appe
         raise AppealError(_("评价链接已过期"), code="link_expired") from None
     except signing.BadSignature:
         raise AppealError(_("评价链接无效"), code="link_invalid") from None
-    appeal = Appeal.objects.filter(pk=data["a"]).first()
-    if appeal is None or appeal.rehandle_count != data["r"]:
+    return int(data["a"]), int(data["r"])
+
+
+def appeal_for_rating_token(token: str, max_age_days: int | None = None) -> Appeal:
+    """The appeal a rating link is for; AppealError if the link is bad, expired or for an
+    earlier reply (the appeal was re-handled since)."""
+    appeal_id, round_ = _read_rating_token(token, max_age_days)
+    appeal = Appeal.objects.filter(pk=appeal_id).first()
+    if appeal is None or appeal.rehandle_count != round_:
         raise AppealError(_("评价链接已失效"), code="link_invalid")
     return appeal
+
+
+def _check_level(level: str) -> Rating.Level:
+    if level not in Rating.Level.values:
+        raise AppealError(
+            _("请选择满意度"), code="validation_error", fields={"level": [_("请选择满意度")]}
+        )
+    return Rating.Level(level)
 
 
 def _record_rating(
@@ -695,15 +818,11 @@ def _record_rating(
     by: User | None,
     handler_at_fault: bool = False,
 ) -> Rating:
-    if level and level not in Rating.Level.values:
-        raise AppealError(
-            _("请选择满意度"), code="validation_error", fields={"level": [_("满意度不正确")]}
-        )
     try:
         with transaction.atomic():
             rating = Rating.objects.create(
                 appeal=appeal,
-                department=appeal.lead_department,
+                department_id=appeal.lead_department_id,
                 round=appeal.rehandle_count,
                 resolved=resolved,
                 level=level,
@@ -721,7 +840,7 @@ def _record_rating(
 
 
 def _close(appeal: Appeal, by: User | None, text: str) -> None:
-    before = _move(appeal, State.CLOSED)
+    before = _move(appeal, Step.CLOSE)
     appeal.closed_at = timezone.now()
     appeal.save()
     _event(appeal, "closed", by, text, public=True)
@@ -730,7 +849,7 @@ def _close(appeal: Appeal, by: User | None, text: str) -> None:
 
 def _rehandle(appeal: Appeal, by: User | None, comment: str) -> None:
     """重办: back to the same department with a new deadline; escalate when it keeps failing."""
-    before = _move(appeal, State.HANDLING)
+    before = _move(appeal, Step.REHANDLE)
     appeal.rehandle_count += 1
     deadline = calendar.add_working_days(
         timezone.now(), time_limit(appeal.appeal_type, appeal.urgency)
@@ -742,9 +861,9 @@ def _rehandle(appeal: Appeal, by: User | None, comment: str) -> None:
     appeal.save()
     _event(appeal, "rehandle", by, _("群众不满意，退回重办：%(c)s") % {"c": comment}, public=True)
     _audit(by, "appeal.rehandle", appeal, before, rehandle_count=appeal.rehandle_count)
-    if appeal.lead_department is not None:
+    if appeal.lead_department_id is not None:
         _notify_department(
-            appeal.lead_department,
+            appeal.lead_department_id,
             _("重办：%(title)s") % {"title": appeal.title},
             staff_url(appeal),
             "appeal.rehandle",
@@ -762,7 +881,12 @@ def _rehandle(appeal: Appeal, by: User | None, comment: str) -> None:
 def rate(token: str, *, resolved: bool, level: str, comment: str = "") -> Appeal:
     """The citizen's rating from the SMS link. Satisfied → closed; unsatisfied → the
     dispatcher reviews whose side the cause is on (``review_unsatisfied``)."""
-    appeal = _lock(appeal_for_rating_token(token).pk)
+    checked = _check_level(level)
+    appeal_id, round_ = _read_rating_token(token, None)
+    appeal = _lock(appeal_id)
+    # Checked under the lock: a re-handle since the link was sent makes it stale.
+    if appeal.rehandle_count != round_:
+        raise AppealError(_("评价链接已失效"), code="link_invalid")
     if appeal.state != State.REPLIED:
         raise Conflict(_("该诉求当前不能评价"))
     _record_rating(
@@ -774,11 +898,18 @@ def rate(token: str, *, resolved: bool, level: str, comment: str = "") -> Appeal
         appeal,
         "rated",
         None,
-        f"{Rating.Level(level).label}" + ("" if resolved else _("（未解决）")),
+        f"{checked.label}" + ("" if resolved else _("（未解决）")),
         public=True,
     )
     audit.record(None, "appeal.rated", appeal, after={"level": level, "resolved": resolved})
-    if level != Rating.Level.UNSATISFIED:
+    if checked == Rating.Level.UNSATISFIED:
+        _notify_role(
+            Role.DISPATCHER,
+            _("群众不满意，待研判：%(title)s") % {"title": appeal.title},
+            staff_url(appeal),
+            "appeal.unsatisfied",
+        )
+    else:
         _close(appeal, None, _("群众评价后办结"))
     return appeal
 
@@ -795,10 +926,12 @@ def record_callback(
     expected_version: int | None = None,
 ) -> Appeal:
     """回访 by phone: the dispatcher records the citizen's verdict, and whose fault it was."""
+    checked = _check_level(level)
     appeal = _lock(appeal_id, expected_version)
-    policy.require(by, "appeal.callback", appeal)
+    policy.require(by, "appeal.callback")
     if appeal.state != State.REPLIED:
         raise Conflict(_("该诉求当前不能回访"))
+    _allow(by, "appeal.callback", appeal)
     _record_rating(
         appeal,
         resolved=resolved,
@@ -810,16 +943,14 @@ def record_callback(
     )
     appeal.version += 1
     appeal.save()
-    _event(
-        appeal, "callback", by, f"{Rating.Level(level).label}：{comment}".strip("："), public=True
-    )
+    _event(appeal, "callback", by, f"{checked.label}：{comment.strip()}".strip("："), public=True)
     audit.record(
         by,
         "appeal.callback",
         appeal,
         after={"level": level, "resolved": resolved, "fault": handler_at_fault},
     )
-    if level == Rating.Level.UNSATISFIED and handler_at_fault:
+    if checked == Rating.Level.UNSATISFIED and handler_at_fault:
         _rehandle(appeal, by, comment)
     else:
         _close(appeal, by, _("回访后办结"))
@@ -832,10 +963,11 @@ def review_unsatisfied(
 ) -> Appeal:
     """After an unsatisfied link rating: re-handle (the department's fault) or close."""
     appeal = _lock(appeal_id)
-    policy.require(by, "appeal.callback", appeal)
+    policy.require(by, "appeal.callback")
     rating = appeal.ratings.filter(round=appeal.rehandle_count).first()
     if appeal.state != State.REPLIED or rating is None or rating.level != Rating.Level.UNSATISFIED:
         raise Conflict(_("该诉求没有待研判的不满意评价"))
+    _allow(by, "appeal.callback", appeal)
     rating.handler_at_fault = handler_at_fault
     rating.save(update_fields=["handler_at_fault"])
     audit.record(
@@ -849,7 +981,10 @@ def review_unsatisfied(
 
 
 def close_unrated(now: dt.datetime | None = None) -> int:
-    """Close replied appeals whose rating window has passed without a rating."""
+    """Close replied appeals whose rating window has passed without a rating.
+
+    An unsatisfied rating waiting for the dispatcher's review is a rating: it stays.
+    """
     now = now or timezone.now()
     window = dt.timedelta(days=AppealSettings.current().rating_window_days)
     closed = 0
@@ -861,12 +996,14 @@ def close_unrated(now: dt.datetime | None = None) -> int:
             appeal = _lock(appeal_id)
             if (
                 appeal.state != State.REPLIED
+                or appeal.replied_at is None
+                or appeal.replied_at >= now - window
                 or appeal.ratings.filter(round=appeal.rehandle_count).exists()
             ):
-                continue
+                continue  # rated or re-handled since the list was read
             Rating.objects.create(
                 appeal=appeal,
-                department=appeal.lead_department,
+                department_id=appeal.lead_department_id,
                 round=appeal.rehandle_count,
                 resolved=None,
                 level="",
@@ -894,16 +1031,23 @@ def merge(master_id: int, duplicate_ids: Iterable[int], *, by: User) -> list[App
     master = locked.get(master_id)
     if master is None or len(locked) != len(ids) + 1:
         raise AppealError(_("诉求不存在"), code="not_found")
-    policy.require(by, "appeal.merge", master)
-    if master.state not in (State.RECEIVED, State.DISPATCHED, State.RETURNED, State.HANDLING):
+    policy.require(by, "appeal.merge")
+    if not master.is_open:
         raise Conflict(_("主诉求已答复或办结，不能再合并"))
+    policy.require(by, "appeal.merge", master)
     merged = []
     for appeal_id in ids:
         duplicate = locked[appeal_id]
-        before = _move(duplicate, State.MERGED)
+        policy.require(by, "appeal.merge", duplicate)
+        before = _move(duplicate, Step.MERGE)
         duplicate.merged_into = master
         duplicate.due_at = None
+        duplicate.due_provisional = False
         duplicate.save()
+        # Appeals merged into the duplicate earlier now wait for the master too.
+        Appeal.objects.filter(merged_into=duplicate, state=State.MERGED).update(merged_into=master)
+        _drop_pending_extensions(duplicate, _("诉求已合并办理，延期申请自动撤销"))
+        resolve_supervisions(duplicate)
         _event(
             duplicate,
             "merged",
@@ -912,8 +1056,15 @@ def merge(master_id: int, duplicate_ids: Iterable[int], *, by: User) -> list[App
             public=True,
         )
         _audit(by, "appeal.merged", duplicate, before, master=master.pk)
+        _sms(
+            duplicate,
+            _("您的诉求%(n)s与其他群众反映的问题相同，已合并办理，办理结果将短信告知您。")
+            % {"n": duplicate.number},
+            "appeal.merged",
+        )
         merged.append(duplicate)
     _event(master, "merge_master", by, _("合并了%(n)s件相同诉求") % {"n": len(merged)})
+    audit.record(by, "appeal.merge_master", master, after={"merged": [a.pk for a in merged]})
     master.version += 1
     master.save(update_fields=["version", "updated_at"])
     return merged
@@ -931,10 +1082,12 @@ def promote(
             fields={"reason": [_("请写明原因")]},
         )
     appeal = _lock(appeal_id, expected_version)
-    policy.require(by, "appeal.promote", appeal)
-    before = _move(appeal, State.PROMOTED)
+    _allow(by, "appeal.promote", appeal, Step.PROMOTE)
+    before = _move(appeal, Step.PROMOTE)
     appeal.promote_reason = reason.strip()
     appeal.save()
+    _drop_pending_extensions(appeal, _("诉求已转为实事项目，延期申请自动撤销"))
+    resolve_supervisions(appeal)
     _event(
         appeal,
         "promoted",
@@ -943,11 +1096,15 @@ def promote(
         public=True,
     )
     _audit(by, "appeal.promoted", appeal, before, reason=reason.strip())
-    _sms(
-        appeal,
-        _("您的诉求%(n)s已纳入为群众办实事项目统筹解决，进展将在网站公开。") % {"n": appeal.number},
-        "appeal.promoted",
-    )
+    # The merged citizens asked the same thing: they hear the same news (their appeals
+    # stay merged into this one and follow its project).
+    for target in [appeal, *_followers(appeal)]:
+        _sms(
+            target,
+            _("您的诉求%(n)s已纳入为群众办实事项目统筹解决，进展将在网站公开。")
+            % {"n": target.number},
+            "appeal.promoted",
+        )
     return appeal
 
 
@@ -957,28 +1114,29 @@ def promote(
 def _open_supervision(
     appeal: Appeal, reason: str, by: User | None, note: str
 ) -> Supervision | None:
+    """Open a 督办 unless one is open already (call with the appeal locked)."""
     if appeal.supervisions.filter(resolved_at__isnull=True).exists():
         return None
     supervision = Supervision.objects.create(
-        appeal=appeal, department=appeal.lead_department, reason=reason, note=note, raised_by=by
+        appeal=appeal,
+        department_id=appeal.lead_department_id,
+        reason=reason,
+        note=note,
+        raised_by=by,
     )
-    _event(appeal, "supervised", by, note)
+    _event(appeal, "supervised", by, note, department=appeal.lead_department_id)
     audit.record(
         by, "appeal.supervised", appeal, after={"reason": reason, "supervision": supervision.pk}
     )
-    for supervisor in User.objects.filter(role=Role.SUPERVISOR, is_active=True):
-        outbox.enqueue(
-            "inapp",
-            str(supervisor.pk),
-            _("督办：%(t)s") % {"t": appeal.title},
-            subject=_("督办：%(t)s") % {"t": appeal.title},
-            user=supervisor,
-            url=staff_url(appeal),
-            kind="appeal.supervised",
-        )
-    if appeal.lead_department is not None:
+    _notify_role(
+        Role.SUPERVISOR,
+        _("督办：%(t)s") % {"t": appeal.title},
+        staff_url(appeal),
+        "appeal.supervised",
+    )
+    if appeal.lead_department_id is not None:
         _notify_department(
-            appeal.lead_department,
+            appeal.lead_department_id,
             _("督办通知：%(t)s") % {"t": appeal.title},
             staff_url(appeal),
             "appeal.supervised",
@@ -988,10 +1146,12 @@ def _open_supervision(
 
 @transaction.atomic
 def supervise(appeal_id: int, *, note: str, by: User) -> Supervision:
+    """督办 by the supervisor's office, on any appeal still open."""
     appeal = _lock(appeal_id)
-    policy.require(by, "appeal.supervise", appeal)
+    policy.require(by, "appeal.supervise")
     if not appeal.is_open:
         raise Conflict(_("该诉求已答复或办结，无需督办"))
+    policy.require(by, "appeal.supervise", appeal)
     supervision = _open_supervision(
         appeal, Supervision.Reason.MANUAL, by, note.strip() or _("督查室督办")
     )
@@ -1001,4 +1161,5 @@ def supervise(appeal_id: int, *, note: str, by: User) -> Supervision:
 
 
 def resolve_supervisions(appeal: Appeal) -> None:
+    """Close the open 督办 of an appeal that was answered (or left the handling)."""
     appeal.supervisions.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())

@@ -43,13 +43,14 @@ def _strip_image(data: bytes, content_type: str) -> bytes:
         with Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > MAX_PIXELS:
                 raise AttachmentRejected(_("图片尺寸过大"))
-            image = ImageOps.exif_transpose(image)  # keep the orientation the EXIF gave
+            # Keep the orientation the EXIF gave before the EXIF goes.
+            picture: Image.Image = ImageOps.exif_transpose(image)
             fmt = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[content_type]
-            if fmt == "JPEG" and image.mode not in ("RGB", "L"):
-                image = image.convert("RGB")
+            if fmt == "JPEG" and picture.mode not in ("RGB", "L"):
+                picture = picture.convert("RGB")
             out = io.BytesIO()
             # Re-encoding without exif=/pnginfo= drops every metadata block.
-            image.save(out, format=fmt, quality=88)
+            picture.save(out, format=fmt, quality=88)
             return out.getvalue()
     except (OSError, Image.DecompressionBombError, SyntaxError) as exc:
         raise AttachmentRejected(_("图片文件已损坏或无法识别")) from exc

@@ -186,6 +186,10 @@ class Appeal(models.Model):
     query_code_hash = models.CharField(max_length=128)
     title = models.CharField(_("标题"), max_length=100)
     body = models.TextField(_("内容"))
+    # Title and body cut into words by jieba, space-separated (``search.document_tokens``):
+    # PostgreSQL has no Chinese parser, so its full-text index reads these words instead
+    # (the GIN index is created by migration 0003 on PostgreSQL only).
+    search_tokens = models.TextField(blank=True, editable=False)
     appeal_type = models.CharField(
         _("类型"), max_length=16, choices=AppealType.choices, default=AppealType.HELP
     )
@@ -608,6 +612,9 @@ class IdempotencyKey(models.Model):
             models.UniqueConstraint(fields=["client", "key"], name="idempotency_key_per_client")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.client}:{self.key}"
+
 
 class LookupCode(models.Model):
     """A one-time SMS code for a citizen looking up their appeals by mobile number."""
@@ -619,9 +626,15 @@ class LookupCode(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"{self.mobile[:3]}****{self.mobile[-4:]} {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class DailyCounter(models.Model):
     """The last tracking number given out on a day (see ``numbers.next_daily_number``)."""
 
     day = models.DateField(primary_key=True)
     value = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.value}"

@@ -36,6 +36,48 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     State.PROMOTED: frozenset(),
 }
 
+
+class Step(models.TextChoices):
+    """The moves the actions make. Two actions may lead to the same state from different
+    ones (签收 and 重办 both lead to 办理中), so each action names its step and may start only
+    from the step's sources: a 签收 on an answered appeal must not reopen it."""
+
+    DISPATCH = "dispatch", _("派单")
+    REFUSE = "refuse", _("作不予受理处理")
+    SIGN = "sign", _("签收")
+    RETURN = "return", _("退单")
+    REPLY = "reply", _("答复")
+    FOLLOW_REPLY = "follow_reply", _("随主诉求答复")
+    REHANDLE = "rehandle", _("重办")
+    CLOSE = "close", _("办结")
+    MERGE = "merge", _("合并")
+    PROMOTE = "promote", _("转实事项目")
+
+
+# step → (the states it may start from, the state it leads to). Every pair here is in
+# TRANSITIONS and every pair of TRANSITIONS is made by exactly one step (a test checks it).
+STEPS: dict[str, tuple[frozenset[str], str]] = {
+    Step.DISPATCH: (
+        frozenset({State.RECEIVED, State.RETURNED, State.DISPATCHED}),
+        State.DISPATCHED,
+    ),
+    Step.REFUSE: (frozenset({State.RECEIVED, State.RETURNED}), State.REFUSED),
+    Step.SIGN: (frozenset({State.DISPATCHED}), State.HANDLING),
+    Step.RETURN: (frozenset({State.DISPATCHED}), State.RETURNED),
+    Step.REPLY: (frozenset({State.HANDLING}), State.REPLIED),
+    Step.FOLLOW_REPLY: (frozenset({State.MERGED}), State.REPLIED),
+    Step.REHANDLE: (frozenset({State.REPLIED}), State.HANDLING),
+    Step.CLOSE: (frozenset({State.REPLIED}), State.CLOSED),
+    Step.MERGE: (
+        frozenset({State.RECEIVED, State.DISPATCHED, State.RETURNED, State.HANDLING}),
+        State.MERGED,
+    ),
+    Step.PROMOTE: (
+        frozenset({State.RECEIVED, State.RETURNED, State.HANDLING}),
+        State.PROMOTED,
+    ),
+}
+
 OPEN_STATES = frozenset({State.RECEIVED, State.DISPATCHED, State.RETURNED, State.HANDLING})
 # States in which the handling deadline runs (the sweep marks these due-soon / overdue).
 RUNNING_STATES = frozenset({State.DISPATCHED, State.HANDLING})
