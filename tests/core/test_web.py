@@ -373,3 +373,12 @@ def test_nobody_deactivates_themselves_or_changes_their_own_role(client):
 
 def test_menu_is_empty_for_anonymous_users():
     assert navigation.menu_for(AnonymousUser()) == []
+
+
+def test_only_the_longest_matching_menu_entry_is_current(rf, make_user):
+    from minsheng.core.navigation import menu_for
+
+    leader = make_user(role="leader", department=None)
+    items = menu_for(leader, "/work/appeals/kpi/")
+    current = [str(item["label"]) for item in items if item["active"]]
+    assert current == ["诉求统计"]

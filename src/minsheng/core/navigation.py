@@ -69,13 +69,12 @@ def menu_for(user: Any, current_path: str = "") -> list[dict[str, Any]]:
         url = _url(entry.url_name)
         if url is None:
             continue
-        items.append(
-            {
-                "label": entry.label,
-                "url": url,
-                "active": current_path.startswith(url) and url != "/",
-            }
-        )
+        items.append({"label": entry.label, "url": url, "active": False})
+    # Only the entry with the longest matching URL is current: /work/appeals/kpi/ is the
+    # statistics entry, not also the workbench at /work/appeals/.
+    matching = [i for i in items if i["url"] != "/" and current_path.startswith(i["url"])]
+    if matching:
+        max(matching, key=lambda i: len(i["url"]))["active"] = True
     return items
 
 
