@@ -201,6 +201,28 @@ def route_for(category: Category | None) -> RoutingRule | None:
     return None
 
 
+def _store_files(
+    appeal: Appeal,
+    files: Sequence[CleanFile],
+    by: User | None,
+    event: AppealEvent | None = None,
+) -> None:
+    """Save checked uploads (``attachments.clean``) as the appeal's attachments."""
+    for clean_file in files:
+        attachment = Attachment(
+            appeal=appeal,
+            event=event,
+            original_name=clean_file.original_name,
+            content_type=clean_file.content_type,
+            extension=clean_file.extension,
+            size=clean_file.size,
+            sha256=clean_file.sha256,
+            uploaded_by=by,
+        )
+        attachment.file.save("upload", clean_file.content, save=False)
+        attachment.save()
+
+
 # ---------------------------------------------------------------- intake
 
 
@@ -285,7 +307,8 @@ def submit(
     With ``idempotency=(client, key)``, a retry with the same key gives back the first
     appeal instead of creating a second one; the same key with other content is refused.
     """
-    if by is not None and by.is_authenticated and by.is_staff_member:
+    staff = by if by is not None and by.is_authenticated and by.is_staff_member else None
+    if staff is not None:
         policy.require(by, "appeal.intake")
     category, division = _validate(data)
     fingerprint = data.fingerprint()
@@ -300,7 +323,7 @@ def submit(
     settings = AppealSettings.current()
     day = timezone.localdate(now)
     code = numbers.new_query_code()
-    citizen = by if by is not None and by.is_authenticated and not by.is_staff_member else None
+    citizen = by if by is not None and by.is_authenticated and staff is None else None
     appeal = Appeal(
         number=numbers.format_number(settings.number_prefix, day, numbers.next_daily_number(day)),
         query_code_hash=numbers.hash_query_code(code),
@@ -319,22 +342,11 @@ def submit(
         citizen_mobile=data.citizen_mobile,
         citizen=citizen,
         consent_publish=data.consent_publish,
-        entered_by=by if by is not None and by.is_authenticated and by.is_staff_member else None,
+        entered_by=staff,
         received_at=now,
     )
     appeal.save()
-    for clean_file in data.files:
-        attachment = Attachment(
-            appeal=appeal,
-            original_name=clean_file.original_name,
-            content_type=clean_file.content_type,
-            extension=clean_file.extension,
-            size=clean_file.size,
-            sha256=clean_file.sha256,
-            uploaded_by=appeal.entered_by,
-        )
-        attachment.file.save("upload", clean_file.content, save=False)
-        attachment.save()
+    _store_files(appeal, data.files, appeal.entered_by)
     if idempotency is not None:
         try:
             with transaction.atomic():
@@ -569,19 +581,7 @@ def add_note(
         raise Conflict(_("该诉求已答复或办结，不能再添加办理过程"))
     policy.require(by, "appeal.note", appeal)
     event = _event(appeal, "note", by, text.strip())
-    for clean_file in files:
-        attachment = Attachment(
-            appeal=appeal,
-            event=event,
-            original_name=clean_file.original_name,
-            content_type=clean_file.content_type,
-            extension=clean_file.extension,
-            size=clean_file.size,
-            sha256=clean_file.sha256,
-            uploaded_by=by,
-        )
-        attachment.file.save("upload", clean_file.content, save=False)
-        attachment.save()
+    _store_files(appeal, files, by, event=event)
     audit.record(by, "appeal.note_added", appeal, after={"event": event.pk, "files": len(files)})
     return event
 
