@@ -28,6 +28,7 @@ def _fast_password_hashing(settings):
 def _small_demo(settings):
     """`minsheng demo` simulates a year of appeals; tests that load the demo need only a few."""
     settings.DEMO_APPEALS = 60
+    settings.DEMO_SERVICE_EVENTS = 300
 
 
 @pytest.fixture
@@ -62,3 +63,23 @@ def redis_url() -> str:
             pytest.fail(f"Redis at {url} is unreachable in CI: {exc}")
         pytest.skip(f"Redis at {url} is unreachable: {exc}")
     return url
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test with real commits gets serialized rollback.
+
+    Such a test ends with a flush, which empties the rows the data migrations wrote (time
+    limits, refusal rules, synonyms, ...) for the tests after it in the same process, and a
+    later serialized-rollback test would then restore its rows on top of the content types
+    the flush re-created and fail. Restoring after every transactional test avoids both.
+    """
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        if names is None:
+            continue
+        marker = item.get_closest_marker("django_db")
+        transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+            "transactional_db" in names or "live_server" in names
+        )
+        if transactional and "django_db_serialized_rollback" not in names:
+            names.append("django_db_serialized_rollback")

@@ -69,7 +69,10 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ninja",  # the API docs page's templates and its bundled Swagger UI static files
     "minsheng.core",
+    "minsheng.catalog",
+    "minsheng.guide",
     "minsheng.appeals",
+    "minsheng.evaluation",
     "minsheng.api",
 ]
 
@@ -179,6 +182,10 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# Covering indexes (INCLUDE) are a PostgreSQL optimisation; SQLite builds the same index
+# without the extra columns, which is all this warning says.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
 # Redis: optional. When set it backs the cache (rate limits, throttles) and the task queue.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -220,7 +227,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", False)
     # Preloading is a commitment for the public domain (intranet host names cannot be
     # preloaded at all), so it stays opt-in and its reminder does not fail the deploy check.
-    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 # The allowed sources of the content security policy: everything is served from this
 # site (no CDN: kiosks and government intranets run offline).
 CONTENT_SECURITY_POLICY = (
@@ -259,6 +266,9 @@ OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
 # Working days: something received after this time of day (or on a day off) starts
 # counting on the next working day.
 WORKDAY_CUTOFF = os.environ.get("WORKDAY_CUTOFF", "17:00")
+# A process seals the audit chain at most this often (seconds) after its commits; under
+# load one seal takes in the events of many requests (see core/audit.py).
+AUDIT_SEAL_INTERVAL = float(os.environ.get("AUDIT_SEAL_INTERVAL", "1"))
 
 LOGGING = {
     "version": 1,
@@ -294,3 +304,4 @@ if LOG_DIR:
 COUNTY_NAME = os.environ.get("COUNTY_NAME", "示范县")
 # How many appeals `minsheng demo` simulates over the last year (tests load fewer).
 DEMO_APPEALS = int(os.environ.get("DEMO_APPEALS", "2000"))
+DEMO_SERVICE_EVENTS = int(os.environ.get("DEMO_SERVICE_EVENTS", "20000"))

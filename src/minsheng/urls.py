@@ -12,6 +12,9 @@ urlpatterns = [
     path("api/<path:rest>", unknown_path),  # other API versions: JSON 404, not the HTML page
     path("open311/v2/", include("minsheng.appeals.urls_open311")),
     path("", include("minsheng.appeals.urls")),
+    path("", include("minsheng.evaluation.urls")),
+    path("", include("minsheng.catalog.urls")),
+    path("", include("minsheng.guide.urls")),
     path("", include("minsheng.core.urls")),
 ]
 

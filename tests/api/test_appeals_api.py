@@ -516,7 +516,9 @@ def test_merge_promote_and_supervise(org):
     twice = post(as_user(org["supervisor"]), f"/api/v1/appeals/{other.pk}/supervise")
 
     assert merged.status_code == 200
-    assert Appeal.objects.get(pk=duplicate.pk).state == State.MERGED
+    # Merged into the master, then promoted with it (a merged appeal follows its master).
+    assert Appeal.objects.get(pk=duplicate.pk).merged_into_id == master.pk
+    assert Appeal.objects.get(pk=duplicate.pk).state == State.PROMOTED
     assert missing.status_code == 404
     assert promoted.json()["state"] == "promoted"
     assert promoted.json()["promote_reason"] == "需要整体改造线路"

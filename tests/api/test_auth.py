@@ -163,7 +163,7 @@ def test_creating_and_revoking_tokens_is_audited():
 
     actions = list(
         AuditEvent.objects.filter(object_id=str(token.pk))
-        .order_by("seq")
+        .order_by("id")
         .values_list("action", flat=True)
     )
     assert actions == ["api_token.created", "api_token.revoked"]

@@ -10,6 +10,7 @@ import pytest
 
 from minsheng.appeals import bench
 from minsheng.core import bench as registry
+from minsheng.core import benchkit
 
 
 def test_registered():
@@ -19,14 +20,14 @@ def test_registered():
 
 @pytest.fixture
 def scratch():
-    problem = bench.postgres_reachable()
+    problem = benchkit.postgres_reachable()
     if problem:
         if os.environ.get("CI") == "true":
             pytest.fail(problem)
         pytest.skip(problem)
     name = f"minsheng_bench_test_{uuid.uuid4().hex[:12]}"
     yield name
-    bench.drop_database(name)
+    benchkit.drop_database(name)
 
 
 def test_kpi_benchmark_tiny(scratch):
@@ -43,7 +44,7 @@ def test_kpi_benchmark_tiny(scratch):
 
 
 def test_intake_benchmark_tiny(scratch, redis_url):
-    problem = bench.gunicorn_usable()
+    problem = benchkit.gunicorn_usable()
     if problem:
         pytest.skip(problem)
     results = bench.intake_benchmark(

@@ -54,6 +54,16 @@ def test_leader_sees_every_department(logged_in, two_departments):
     total = response.context["total"]
     assert total.received == 3 and total.rates["satisfaction_rate"] == 66.7
     assert 'id="kpi-data"' in page and "<script>" not in page  # CSP: no inline script
+    assert "往日数字截至" not in page  # no rollup yet: everything is counted live
+
+
+def test_dashboard_says_how_fresh_the_rollup_is(logged_in, two_departments):
+    from minsheng.appeals import rollup
+
+    rollup.refresh()
+    client, _user = logged_in(role=Role.LEADER)
+    page = client.get(URL).content.decode()
+    assert "往日数字截至 2026-03-20 12:00" in page
 
 
 @pytest.mark.parametrize("group", ["town", "category", "channel"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections import Counter
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -212,9 +213,14 @@ def test_trend_by_week_fills_empty_weeks(kpi_set):
 
 
 def test_p90_matches_percentile_cont():
-    assert kpis.p90([]) is None
-    assert kpis.p90([5]) == 5
-    assert kpis.p90([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) == pytest.approx(9.1)
+    assert kpis.p90({}) is None
+    assert kpis.p90({5: 1}) == 5
+    assert kpis.p90(Counter([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])) == pytest.approx(9.1)
+    assert kpis.p90({2: 1, 3: 1, 4: 1, 6: 1, 8: 1}) == pytest.approx(7.2)
+    # Position 0.9 × 10 = 9 falls between the 10th and 11th value: 3 and 7.
+    assert kpis.p90({1: 5, 3: 5, 7: 1}) == pytest.approx(3.0)
+    assert kpis.p90({1: 1, 3: 9, 7: 1}) == pytest.approx(3.0)
+    assert kpis.p90({1: 9, 7: 1}) == pytest.approx(1.6)
 
 
 @pytest.mark.parametrize(

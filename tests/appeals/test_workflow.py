@@ -51,7 +51,7 @@ def cast() -> Cast:
 def audit_actions(appeal: Appeal) -> list[str]:
     return list(
         AuditEvent.objects.filter(object_type="appeals.appeal", object_id=str(appeal.pk))
-        .order_by("seq")
+        .order_by("id")
         .values_list("action", flat=True)
     )
 
@@ -625,3 +625,56 @@ def test_unrated_replies_close_when_the_rating_window_ends(cast: Cast) -> None:
     assert audit_actions(appeal)[-1] == "appeal.closed" and appeal.events.last().kind == "closed"
     # The unsatisfied rating waits for the dispatcher's review instead.
     assert Appeal.objects.get(pk=rated.pk).state == State.REPLIED
+
+
+# -- merged appeals follow a master that is refused or promoted -------------------------------
+
+
+def test_refusing_a_master_refuses_its_merged_appeals_too(cast: Cast) -> None:
+    """A refused master is never answered: its merged appeals must not wait for a reply."""
+    master = submit(citizen_mobile="13900000011")
+    first = submit(citizen_mobile="13900000012")
+    second = submit(citizen_mobile="13900000013")
+    actions.merge(master.pk, [first.pk], by=cast.dispatcher)
+    actions.merge(master.pk, [second.pk], by=cast.dispatcher)
+    actions.refuse(master.pk, rule_code="emergency-119", by=cast.dispatcher)
+
+    appeals = Appeal.objects.filter(pk__in=[master.pk, first.pk, second.pk])
+    assert {a.state for a in appeals} == {State.REFUSED}
+    assert all("119" in a.outcome_message and a.closed_at for a in appeals)
+    sms = {m.recipient: m.body for m in messages("appeal.refused")}
+    assert set(sms) == {"13900000011", "13900000012", "13900000013"}
+    assert "119" in sms["13900000012"]
+    for follower in (first, second):
+        assert audit_actions(follower)[-1] == "appeal.refused"
+        assert timeline(follower)[-1] == ("refused", True)
+        # Still linked, so KPIs keep counting the issue once.
+        assert Appeal.objects.get(pk=follower.pk).merged_into_id == master.pk
+    # Nothing is left to act on: a follower cannot be refused again on its own.
+    with pytest.raises(Conflict):
+        actions.refuse(first.pk, rule_code="emergency-119", by=cast.dispatcher)
+
+
+def test_promoting_a_master_promotes_its_merged_appeals_too(cast: Cast) -> None:
+    master, duplicate = submit(), submit()
+    actions.merge(master.pk, [duplicate.pk], by=cast.dispatcher)
+    actions.promote(master.pk, reason="道路需要整体改造，纳入明年实事项目", by=cast.dispatcher)
+    follower = Appeal.objects.get(pk=duplicate.pk)
+    assert follower.state == State.PROMOTED
+    assert follower.promote_reason == "道路需要整体改造，纳入明年实事项目"
+    assert follower.merged_into_id == master.pk
+    assert audit_actions(follower)[-1] == "appeal.promoted"
+    assert timeline(follower)[-1] == ("promoted", True)
+    assert len(messages("appeal.promoted")) == 2  # one each, not twice for the follower
+
+
+def test_a_merged_appeal_offers_no_refusal_or_promotion_of_its_own(cast: Cast) -> None:
+    """The table lets a merged appeal reach 不予受理 and 转实事项目, but only with its master:
+    the staff page must not offer those actions on the merged appeal itself."""
+    from minsheng.appeals.views.staff_actions import forms_for
+
+    merged = appeal_in(State.MERGED, cast)
+    names = {item["name"] for item in forms_for(cast.dispatcher, merged)}
+    assert not names & {"refuse", "promote"}
+    received = {item["name"] for item in forms_for(cast.dispatcher, submit())}
+    assert {"refuse", "promote"} <= received

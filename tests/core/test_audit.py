@@ -10,6 +10,7 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections
+from django.test import override_settings
 from django.urls import reverse
 
 from minsheng.__main__ import main
@@ -22,8 +23,9 @@ SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
 def _record_many(n: int, actor=None) -> list[AuditEvent]:
+    """n events, sealed into the chain (as they are after their commit)."""
     department = DepartmentFactory()
-    return [
+    events = [
         audit.record(
             actor,
             "department.renamed",
@@ -33,6 +35,8 @@ def _record_many(n: int, actor=None) -> list[AuditEvent]:
         )
         for i in range(n)
     ]
+    audit.seal_pending()
+    return [AuditEvent.objects.get(pk=event.pk) for event in events]
 
 
 def _raw_delete(seq: int) -> None:
@@ -100,11 +104,12 @@ class TestRecord:
                 )
         finally:
             context.end(token)
+        audit.seal_pending()
         reloaded = AuditEvent.objects.get(pk=written.pk)
 
         assert reloaded.created_at == when
         assert reloaded.before == {"a": "县", "b": 1, "budget": "12.50", "due": "2026-05-01"}
-        assert audit.compute_hash(reloaded) == written.hash
+        assert reloaded.hash and audit.compute_hash(reloaded) == reloaded.hash
         assert audit.verify().ok
 
     def test_not_a_number_is_refused(self):
@@ -120,9 +125,39 @@ class TestRecord:
             audit.record(None, "x.happened")
             raise RuntimeError("the change failed")
         event = audit.record(None, "y.happened")
+        audit.seal_pending()
 
-        assert event.seq == 2
+        assert AuditEvent.objects.get(pk=event.pk).seq == 2
         assert audit.verify().ok
+
+    def test_events_wait_unsealed_until_sealed(self):
+        (first,) = _record_many(1)
+        event = audit.record(None, "x.happened")
+
+        assert (event.seq, event.hash) == (None, "")
+        result = audit.verify()
+        assert (result.ok, result.checked, result.pending) == (True, 1, 1)
+        assert result.oldest_pending == event.created_at
+
+        assert audit.seal_pending() == 1
+        sealed = AuditEvent.objects.get(pk=event.pk)
+        assert (sealed.seq, sealed.prev_hash) == (2, first.hash)
+        assert audit.verify().pending == 0
+        assert audit.seal_pending() == 0
+
+    def test_sealing_works_in_batches(self):
+        for i in range(5):
+            audit.record(None, "x.happened", object_id=str(i))
+
+        assert audit.seal_pending(batch=2) == 5
+        assert list(AuditEvent.objects.order_by("seq").values_list("object_id", flat=True)) == [
+            "0",
+            "1",
+            "2",
+            "3",
+            "4",
+        ]
+        assert audit.verify().checked == 5
 
     def test_snapshot(self):
         user = UserFactory(role=Role.HANDLER, mobile="13812341234")
@@ -258,6 +293,8 @@ class TestVerify:
         assert result.ok
         assert result.checked == 3
         assert seen == [1, 2, 3]
+        audit.seal_pending()
+        assert audit.verify().checked == 4
 
     def test_given_sequence(self):
         events = _record_many(3)
@@ -333,15 +370,37 @@ class TestCommand:
                 audit.record(None, "holiday.imported")
             finally:
                 context.end(token)
+            audit.seal_pending()
+            audit.record(None, "x.happened")
         out = StringIO()
 
-        call_command("audit", "tail", "-n", "2", stdout=out)
+        call_command("audit", "tail", "-n", "3", stdout=out)
 
         assert out.getvalue().splitlines() == [
             f"#4 2026-03-01 09:00:00 王五(admin) department.renamed "
             f"core.department:{department.pk} 县民政局",
             "#5 2026-03-01 09:00:00 系统 holiday.imported 请求 abcdef12345678",
+            "#(待封存) 2026-03-01 09:00:00 系统 x.happened",
         ]
+
+    def test_seal_and_pending_events(self):
+        _record_many(2)
+        with time_machine.travel(dt.datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI), tick=False):
+            audit.record(None, "x.happened")
+        out = StringIO()
+
+        with time_machine.travel(dt.datetime(2026, 3, 1, 9, 2, tzinfo=SHANGHAI), tick=False):
+            call_command("audit", "verify", stdout=out)
+        assert "另有 1 条新事件待封存（最早一条已等待 2 分钟）" in out.getvalue()
+        assert "封存任务可能没有运行" not in out.getvalue()
+
+        with time_machine.travel(dt.datetime(2026, 3, 1, 9, 30, tzinfo=SHANGHAI), tick=False):
+            call_command("audit", "verify", stdout=out)
+        assert "封存任务可能没有运行" in out.getvalue()
+
+        call_command("audit", "seal", stdout=out)
+        assert "已封存 1 条事件" in out.getvalue()
+        assert audit.verify().checked == 3
 
     def test_tail_verbose_shows_before_and_after(self):
         _record_many(1)
@@ -388,7 +447,7 @@ class TestAdmin:
 
         client.get(reverse("admin:core_auditevent_change", args=[event.pk]))
 
-        viewed = AuditEvent.objects.get(seq=2)
+        viewed = AuditEvent.objects.get(action="audit.view")
         assert (viewed.action, viewed.actor_id, viewed.object_id) == (
             "audit.view",
             superuser.pk,
@@ -405,6 +464,7 @@ class TestAdmin:
         finally:
             context.end(token)
         audit.record(UserFactory(role=Role.ADMIN), "department.renamed", department)
+        audit.seal_pending()
         url = reverse("admin:core_auditevent_changelist")
 
         def seqs(params: dict[str, str]) -> list[int]:
@@ -435,6 +495,8 @@ class TestAdmin:
 )
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_appends_make_a_gap_free_chain():
+    """Requests committing at once, each trying to seal after its commit: every event ends
+    up in one gap-free chain, in whatever order the sealers took them."""
     per_thread = 40
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
@@ -449,15 +511,28 @@ def test_concurrent_appends_make_a_gap_free_chain():
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=append, args=(label,)) for label in ("a", "b")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with override_settings(AUDIT_SEAL_INTERVAL=0):
+        threads = [threading.Thread(target=append, args=(label,)) for label in ("a", "b")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
     assert errors == []
+    audit.seal_pending()  # the last ones, if their sealer found the head busy
     seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, 2 * per_thread + 1))
     assert set(AuditEvent.objects.values_list("action", flat=True)) == {"a.step", "b.step"}
     result = audit.verify()
-    assert (result.ok, result.checked) == (True, 2 * per_thread)
+    assert (result.ok, result.checked, result.pending) == (True, 2 * per_thread, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_is_sealed_when_its_transaction_commits():
+    from django.db import transaction
+
+    with override_settings(AUDIT_SEAL_INTERVAL=0):
+        with transaction.atomic():
+            event = audit.record(None, "x.happened")
+            assert AuditEvent.objects.get(pk=event.pk).seq is None
+        assert AuditEvent.objects.get(pk=event.pk).seq == 1

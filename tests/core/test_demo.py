@@ -33,7 +33,7 @@ def test_builds_a_believable_county() -> None:
     )
 
     county_departments = Department.objects.filter(kind=Department.Kind.COUNTY)
-    assert county_departments.count() == 12
+    assert county_departments.count() >= 12  # core's twelve; the catalogue may add more
     assert "示范县人力资源和社会保障局" in set(county_departments.values_list("name", flat=True))
     assert (
         Department.objects.filter(
@@ -43,7 +43,7 @@ def test_builds_a_believable_county() -> None:
     )
 
     assert Hall.objects.count() == 3
-    assert Window.objects.count() == 40
+    assert Window.objects.count() >= 40  # core's forty; later steps may add windows
     assert not Window.objects.filter(department=None).exists()
 
     staff = User.objects.exclude(username__in=[u for u, _r, _n, _d in demo.DEMO_USERS])
@@ -104,7 +104,7 @@ def test_app_steps_run_after_core_in_order(monkeypatch: pytest.MonkeyPatch) -> N
 
     @demo.register("appeals", "诉求", order=200)
     def appeals(ctx: demo.DemoContext) -> None:
-        assert Window.objects.count() == 40  # core's county exists by now
+        assert Window.objects.count() >= 40  # core's county exists by now
         seen.append("appeals")
 
     lines: list[str] = []

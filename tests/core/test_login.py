@@ -25,7 +25,7 @@ def attempt(client, username: str, password: str, ip: str = "10.0.0.1"):
 
 
 def actions_logged() -> list[str]:
-    return list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
+    return list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
 
 
 @pytest.fixture

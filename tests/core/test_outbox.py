@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core import mail
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -131,8 +132,17 @@ def test_long_subject_is_shortened_and_inapp_recipient_defaults_to_the_user():
     assert len(message.subject) == 200 and message.subject.endswith("…")
 
 
+@pytest.fixture
+def no_task_waiting():
+    """Another test's real commits may have left the "task queued" mark in the cache."""
+    cache.delete(outbox.DELIVERY_QUEUED_KEY)
+    yield
+    cache.delete(outbox.DELIVERY_QUEUED_KEY)
+
+
 @pytest.mark.django_db
 @override_settings(TASKS=DB_TASKS)
+@pytest.mark.usefixtures("no_task_waiting")
 def test_one_delivery_task_is_queued_after_commit(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
         for n in range(3):
@@ -141,6 +151,23 @@ def test_one_delivery_task_is_queued_after_commit(django_capture_on_commit_callb
     assert len(callbacks) == 1
     task = DBTaskResult.objects.get()
     assert task.task_path == "minsheng.core.tasks.deliver_outbox"
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: each runs its own on-commit hooks
+@override_settings(TASKS=DB_TASKS)
+@pytest.mark.usefixtures("no_task_waiting")
+def test_commits_share_the_task_that_is_still_waiting():
+    def commit(text: str) -> None:
+        with transaction.atomic():
+            outbox.enqueue("sms", MOBILE, text)
+
+    commit("一")
+    commit("二")  # the first task has not started: it will send both
+    assert DBTaskResult.objects.count() == 1
+
+    outbox.delivery_started()  # the worker picked it up
+    commit("三")
+    assert DBTaskResult.objects.count() == 2
 
 
 class DownQueue(BaseTaskBackend):

@@ -342,7 +342,7 @@ def test_admin_deactivates_reactivates_and_resets_password(client):
     target.refresh_from_db()
     assert target.check_password("Temporary-Pass-2026")
     assert target.must_change_password
-    assert list(AuditEvent.objects.order_by("seq").values_list("action", flat=True)) == [
+    assert list(AuditEvent.objects.order_by("id").values_list("action", flat=True)) == [
         "staff.deactivated",
         "staff.activated",
         "staff.password_reset",

@@ -240,7 +240,8 @@ class AppealDetailOut(AppealOut):
 
 
 class SubmittedOut(Schema):
-    appeal: AppealDetailOut
+    # The list form: the timeline of a new appeal holds one step; GET the appeal for it.
+    appeal: AppealOut
     query_code: str | None = Field(
         description="群众查询码，只在首次创建时返回一次（须转告群众）；重放时为 null"
     )
@@ -410,7 +411,9 @@ def submit(
     )
     with _appeal_errors():
         submitted = actions.submit(data, by=user, idempotency=idempotency)
-    appeal = _appeals().get(pk=submitted.appeal.pk)
+    # A new appeal carries what the answer shows (its category and town came from the
+    # checks); a replayed one is read again with its relations.
+    appeal = _appeals().get(pk=submitted.appeal.pk) if submitted.replayed else submitted.appeal
     body = {"appeal": appeal, "query_code": submitted.query_code, "replayed": submitted.replayed}
     if submitted.replayed:
         response["Idempotent-Replayed"] = "true"

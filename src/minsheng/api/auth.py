@@ -7,12 +7,10 @@ Both are set on the whole API (see ``urls.py``), so an endpoint is closed unless
 
 from __future__ import annotations
 
-import time
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -23,6 +21,7 @@ from ninja.utils import check_csrf
 from minsheng.api.errors import CSRF_FAILED, UNAUTHENTICATED, ApiError
 from minsheng.core import tokens
 from minsheng.core.models import User
+from minsheng.core.ratelimit import Limit
 
 if TYPE_CHECKING:
     from minsheng.core.models import ApiToken
@@ -95,20 +94,13 @@ class TokenRateThrottle(BaseThrottle):
         api_token: ApiToken | None = getattr(request, "api_token", None)
         if api_token is None:
             return True
-        limit, period = parse_rate(settings.API_RATE_LIMIT)
-        now = time.time()
-        window = int(now // period)
-        key = f"api-rate:{api_token.pk}:{window}"
-        cache.add(key, 0, timeout=period + 5)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=period + 5)
-            count = 1
-        return count <= limit
+        return _token_limit().hit(str(api_token.pk))
 
     def wait(self) -> float:
-        """Seconds until the current window ends (windows are aligned to the epoch, so
-        this needs no state from ``allow_request``; one instance serves every thread)."""
-        _limit, period = parse_rate(settings.API_RATE_LIMIT)
-        return period - time.time() % period
+        """Seconds until the current window ends (one instance serves every thread)."""
+        return float(_token_limit().seconds_left())
+
+
+def _token_limit() -> Limit:
+    limit, period = parse_rate(settings.API_RATE_LIMIT)
+    return Limit("api-token", limit, period)

@@ -4,7 +4,9 @@ Authentication is set here for the whole API, so every endpoint, in every router
 later, is closed unless it says ``auth=None``.
 """
 
-from minsheng.api import appeals, core
+from minsheng.api import appeals, core, evaluation
+from minsheng.api import catalog as catalog_api
+from minsheng.api import guide as guide_api
 from minsheng.api.auth import SessionAuth, TokenAuth, TokenRateThrottle
 from minsheng.api.base import MinshengAPI
 
@@ -24,3 +26,6 @@ api = MinshengAPI(
 )
 api.add_router("", core.router)
 api.add_router("", appeals.router)
+api.add_router("", catalog_api.router)
+api.add_router("", evaluation.router)
+api.add_router("", guide_api.router)

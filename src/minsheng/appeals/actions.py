@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -226,6 +226,26 @@ def _store_files(
 # ---------------------------------------------------------------- intake
 
 
+def _claim_key(idempotency: tuple[str, str], fingerprint: str, appeal: Appeal) -> bool:
+    """Store the client's key for ``appeal``; False when a concurrent request holds it.
+
+    ON CONFLICT DO NOTHING instead of catching the IntegrityError: no savepoint round
+    trips on every keyed submission (PostgreSQL waits for the other transaction and then
+    reports the conflict, so the winner is committed when the caller reads it).
+    """
+    table = connection.ops.quote_name(IdempotencyKey._meta.db_table)
+    key = connection.ops.quote_name("key")
+    sql = (
+        f"INSERT INTO {table} (client, {key}, request_hash, appeal_id, created_at)"  # noqa: S608
+        f" VALUES (%s, %s, %s, %s, %s) ON CONFLICT (client, {key}) DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [idempotency[0], idempotency[1], fingerprint, appeal.pk, timezone.now()]
+        )
+        return cursor.fetchone() is not None
+
+
 @dataclass
 class AppealInput:
     title: str
@@ -312,13 +332,6 @@ def submit(
         policy.require(by, "appeal.intake")
     category, division = _validate(data)
     fingerprint = data.fingerprint()
-    if idempotency is not None:
-        earlier = IdempotencyKey.objects.filter(client=idempotency[0], key=idempotency[1]).first()
-        if earlier is not None:
-            if earlier.request_hash != fingerprint:
-                raise AppealError(_("同一个幂等键不能用于不同的内容"), code="idempotency_mismatch")
-            return Submitted(earlier.appeal, None, replayed=True)
-
     now = timezone.now()
     settings = AppealSettings.current()
     day = timezone.localdate(now)
@@ -346,28 +359,19 @@ def submit(
         received_at=now,
     )
     appeal.save()
-    _store_files(appeal, data.files, appeal.entered_by)
-    if idempotency is not None:
-        try:
-            with transaction.atomic():
-                IdempotencyKey.objects.create(
-                    client=idempotency[0],
-                    key=idempotency[1],
-                    request_hash=fingerprint,
-                    appeal=appeal,
-                )
-        except IntegrityError:
-            # A concurrent retry with the same key won the race: give back its appeal and
-            # roll this one back (read first: a transaction marked for rollback runs no query).
-            winner = IdempotencyKey.objects.select_related("appeal").get(
-                client=idempotency[0], key=idempotency[1]
-            )
-            transaction.set_rollback(True)
-            if winner.request_hash != fingerprint:
-                raise AppealError(
-                    _("同一个幂等键不能用于不同的内容"), code="idempotency_mismatch"
-                ) from None
-            return Submitted(winner.appeal, None, replayed=True)
+    if idempotency is not None and not _claim_key(idempotency, fingerprint, appeal):
+        # A retry: the key is taken, by an earlier request or by a concurrent one that has
+        # committed meanwhile. Give back its appeal and roll this one back (read first: a
+        # transaction marked for rollback runs no query). Not looking the key up before the
+        # insert saves every first request a round trip; a retry costs a discarded number.
+        winner = IdempotencyKey.objects.select_related("appeal").get(
+            client=idempotency[0], key=idempotency[1]
+        )
+        transaction.set_rollback(True)
+        if winner.request_hash != fingerprint:
+            raise AppealError(_("同一个幂等键不能用于不同的内容"), code="idempotency_mismatch")
+        return Submitted(winner.appeal, None, replayed=True)
+    _store_files(appeal, data.files, appeal.entered_by)  # after the key: a retry stores none
     _event(
         appeal,
         "received",
@@ -413,6 +417,20 @@ def refuse(
         _("您的诉求%(number)s：%(text)s") % {"number": appeal.number, "text": text},
         "appeal.refused",
     )
+    # The merged appeals asked the same thing: they share the outcome instead of waiting
+    # for a reply that will never come.
+    for merged in _followers(appeal):
+        merged_before = _move(merged, Step.FOLLOW_REFUSE)
+        merged.outcome_message = rule.message
+        merged.closed_at = appeal.closed_at
+        merged.save()
+        _event(merged, "refused", by, text, public=True)
+        _audit(by, "appeal.refused", merged, merged_before, rule=rule.code, master=appeal.pk)
+        _sms(
+            merged,
+            _("您的诉求%(number)s：%(text)s") % {"number": merged.number, "text": text},
+            "appeal.refused",
+        )
     return appeal
 
 
@@ -1096,9 +1114,22 @@ def promote(
         public=True,
     )
     _audit(by, "appeal.promoted", appeal, before, reason=reason.strip())
-    # The merged citizens asked the same thing: they hear the same news (their appeals
-    # stay merged into this one and follow its project).
-    for target in [appeal, *_followers(appeal)]:
+    # The merged citizens asked the same thing: they hear the same news, and their appeals
+    # follow this one into the project (merged_into stays, so KPIs count the project once).
+    followers = _followers(appeal)
+    for merged in followers:
+        merged_before = _move(merged, Step.FOLLOW_PROMOTE)
+        merged.promote_reason = appeal.promote_reason
+        merged.save()
+        _event(
+            merged,
+            "promoted",
+            by,
+            _("纳入为群众办实事项目统筹解决：%(r)s") % {"r": appeal.promote_reason},
+            public=True,
+        )
+        _audit(by, "appeal.promoted", merged, merged_before, master=appeal.pk)
+    for target in [appeal, *followers]:
         _sms(
             target,
             _("您的诉求%(n)s已纳入为群众办实事项目统筹解决，进展将在网站公开。")

@@ -30,21 +30,19 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
+from minsheng.core import benchkit
 from minsheng.core.bench import Output, Results, register
+from minsheng.core.benchkit import verdict
 
-ADMIN_URL = os.environ.get("MINSHENG_BENCH_PG", "postgres://postgres@127.0.0.1:5432/postgres")
+CHILD = "minsheng.appeals.bench"  # this module, run as the benchmark's child process
+
 KPI_DATABASE = "minsheng_bench_kpi"
 INTAKE_DATABASE = "minsheng_bench_intake"
 # Bump when the generator changes, so that an old dataset is not reused.
@@ -62,124 +60,37 @@ KPI_LOCK = 0x6B7069  # pg_advisory_lock key of the KPI benchmark's scratch datab
 # ---------------------------------------------------------------- scratch databases
 
 
-def _database_url(name: str) -> str:
-    parts = urlsplit(ADMIN_URL)
-    return urlunsplit(parts._replace(path="/" + name))
-
-
-def scratch_database(name: str, *, fresh: bool = False) -> str:
-    """Create the database ``name`` (dropped first when ``fresh``) and return its URL."""
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and fresh:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-            exists = None
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return _database_url(name)
-
-
-def drop_database(name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-
-
-def postgres_reachable() -> str | None:
-    """None when the benchmark server answers, else why not."""
-    import psycopg
-
-    try:
-        with psycopg.connect(ADMIN_URL, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as exc:
-        return f"PostgreSQL at {ADMIN_URL} is unreachable: {exc}"
-    return None
-
-
-def _child_env(database_url: str, var_dir: str, **extra: str) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "MINSHENG_VAR_DIR": var_dir,
-        "DJANGO_SETTINGS_MODULE": "minsheng.settings",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("REDIS_URL", None)
-    env.update(extra)
-    return env
-
-
-def _migrate(env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "minsheng", "migrate", "--no-input", "-v", "0"],
-        env=env,
-        check=True,
-    )
-
-
-def _run_child(out: Output, args: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """Run ``python -m minsheng.appeals.bench ARGS``: lines are progress, the last is JSON."""
-    process = subprocess.Popen(  # noqa: S603 (this interpreter, our own arguments)
-        [sys.executable, "-m", "minsheng.appeals.bench", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    last = ""
-    for line in process.stdout:
-        line = line.rstrip("\n")
-        if line.startswith("{"):
-            last = line
-        else:
-            out(line)
-    if process.wait() != 0 or not last:
-        raise RuntimeError(f"benchmark child {args} failed with exit code {process.returncode}")
-    result: dict[str, Any] = json.loads(last)
-    return result
-
-
-def _verdict(ok: bool) -> str:
-    return "OK" if ok else "MISSED"
-
-
 # ---------------------------------------------------------------- appeals-kpi
 
 
 def kpi_benchmark(
     out: Output, rows: int, *, reuse: bool = True, database: str = KPI_DATABASE
 ) -> Results:
-    url = scratch_database(database)
+    url = benchkit.scratch_database(database)
     with tempfile.TemporaryDirectory(prefix="minsheng-bench-") as var_dir:
-        env = _child_env(url, var_dir)
+        env = benchkit.child_env(url, var_dir)
         out(f"  临时数据库 {database}：迁移…")
-        _migrate(env)
-        data = _run_child(out, ["kpi", str(rows), "1" if reuse else "0"], env)
+        benchkit.migrate(env)
+        data = benchkit.run_child(out, CHILD, ["kpi", str(rows), "1" if reuse else "0"], env)
     results: Results = {"rows": (float(data["rows"]), "件诉求")}
     if data.get("generated_seconds"):
         results["generate_seconds"] = (data["generated_seconds"], "秒（生成数据）")
+    if data.get("rollup_seconds"):
+        results["rollup_seconds"] = (data["rollup_seconds"], "秒（重算统计日汇总）")
     for name, timing in data["timings"].items():
         target = WORKBENCH_TARGET_S if name.startswith("workbench") else KPI_TARGET_S
         for kind in ("first", "warm"):
             value = timing[kind]
             results[f"{name}_{kind}_ms"] = (
                 value * 1000,
-                f"毫秒 {_verdict(value < target)}（目标 < {target * 1000:.0f}）",
+                f"毫秒 {verdict(value < target)}（目标 < {target * 1000:.0f}）",
             )
     return results
 
 
 @register("appeals-kpi", "诉求统计：100万件诉求时全年统计查询（<1秒）和工作台首页（<200毫秒）")
 def appeals_kpi(out: Output) -> Results:
-    problem = postgres_reachable()
+    problem = benchkit.postgres_reachable()
     if problem:
         out(f"  跳过：{problem}")
         return {}
@@ -189,81 +100,6 @@ def appeals_kpi(out: Output) -> Results:
 
 
 # ---------------------------------------------------------------- appeals-intake
-
-
-def gunicorn_usable() -> str | None:
-    """None when gunicorn can be started here, else why not."""
-    try:
-        import gunicorn  # noqa: F401
-    except ImportError:
-        return "gunicorn is not installed"
-    if sys.platform == "win32":
-        return "gunicorn does not run on Windows"
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-# Run by gunicorn's master before it forks: jieba builds its dictionary (3–5 s) on first
-# use, which would otherwise stall the first request of every worker process.
-GUNICORN_CONFIG = "import jieba\n\njieba.initialize()\n"
-
-
-@contextmanager
-def _gunicorn(env: dict[str, str], port: int, workers: int, out: Output) -> Iterator[None]:
-    config = os.path.join(env["MINSHENG_VAR_DIR"], "gunicorn_bench.py")
-    with open(config, "w") as f:
-        f.write(GUNICORN_CONFIG)
-    process = subprocess.Popen(  # noqa: S603 (this interpreter, our own arguments)
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "minsheng.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "--keep-alive",
-            "30",
-            "--log-level",
-            "warning",
-            "--preload",
-            "--config",
-            config,
-        ],
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError("gunicorn exited on start")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start within 60 s") from None
-                time.sleep(0.2)
-        out(f"  gunicorn 127.0.0.1:{port}，{workers} 个进程 × 4 线程")
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def intake_payload(i: int) -> dict[str, Any]:
@@ -350,12 +186,6 @@ def _drive(
     }
 
 
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
-
-
 REFERENCE_SQL = (
     "INSERT INTO appeals_appeal (number, query_code_hash, title, body, search_tokens,"
     " appeal_type, urgency,"
@@ -426,11 +256,13 @@ def intake_benchmark(
     database: str = INTAKE_DATABASE,
     redis_url: str | None = None,
 ) -> Results:
-    url = scratch_database(database, fresh=True)
-    workers = workers or (os.cpu_count() or 1) * 2 + 1
+    url = benchkit.scratch_database(database, fresh=True)
+    workers = workers or int(
+        os.environ.get("MINSHENG_BENCH_WORKERS", str((os.cpu_count() or 1) * 2 + 1))
+    )
     with tempfile.TemporaryDirectory(prefix="minsheng-bench-") as var_dir:
         redis_db = redis_url or os.environ.get("MINSHENG_BENCH_REDIS", "redis://127.0.0.1:6379/14")
-        env = _child_env(
+        env = benchkit.child_env(
             url,
             var_dir,
             MINSHENG_ENV="production",
@@ -446,10 +278,10 @@ def intake_benchmark(
         )
         os.makedirs(env["STATIC_ROOT"], exist_ok=True)
         out(f"  临时数据库 {database}：迁移…")
-        _migrate(env)
-        key = _run_child(out, ["intake-setup"], env)["key"]
-        port = _free_port()
-        with _gunicorn(env, port, workers, out):
+        benchkit.migrate(env)
+        key = benchkit.run_child(out, CHILD, ["intake-setup"], env)["key"]
+        port = benchkit.free_port()
+        with benchkit.gunicorn(env, port, workers, out):
             # A short warm-up: imports, first connections, the calendar's year.
             _drive(port, key, min(200, requests), clients, seconds, first=WARM_UP_FIRST)
             out(f"  {clients} 个并发客户端提交 {requests} 件…")
@@ -458,8 +290,8 @@ def intake_benchmark(
         reference = _reference_inserts(url, run["done"], clients)
     latencies = run["latencies"]
     rate = run["done"] / run["elapsed"] if run["elapsed"] else 0.0
-    p50 = _percentile(latencies, 0.5) * 1000
-    p99 = _percentile(latencies, 0.99) * 1000
+    p50 = benchkit.percentile(latencies, 0.5) * 1000
+    p99 = benchkit.percentile(latencies, 0.99) * 1000
     error_count = len(run["errors"])
     if run["errors"]:
         out(f"  错误示例：{sorted(set(run['errors']))[:5]}")
@@ -468,14 +300,14 @@ def intake_benchmark(
         "submitted": (float(run["done"]), "件"),
         "submissions_per_second": (
             rate,
-            f"件/秒 {_verdict(rate >= INTAKE_TARGET_RATE)}（目标 ≥ {INTAKE_TARGET_RATE:.0f}）",
+            f"件/秒 {verdict(rate >= INTAKE_TARGET_RATE)}（目标 ≥ {INTAKE_TARGET_RATE:.0f}）",
         ),
         "p50_ms": (p50, "毫秒"),
         "p99_ms": (
             p99,
-            f"毫秒 {_verdict(p99 < INTAKE_TARGET_P99_MS)}（目标 < {INTAKE_TARGET_P99_MS:.0f}）",
+            f"毫秒 {verdict(p99 < INTAKE_TARGET_P99_MS)}（目标 < {INTAKE_TARGET_P99_MS:.0f}）",
         ),
-        "errors": (float(error_count), f"个 {_verdict(error_count == 0)}"),
+        "errors": (float(error_count), f"个 {verdict(error_count == 0)}"),
         "reference_inserts_per_second": (reference_rate, "行/秒（直接逐条 INSERT，对照）"),
         "clients": (float(clients), "个并发客户端"),
         "server_processes": (float(workers), "个 gunicorn 进程"),
@@ -484,7 +316,7 @@ def intake_benchmark(
 
 @register("appeals-intake", "诉求受理：多进程服务器上并发提交诉求（目标 ≥300件/秒，p99<200毫秒）")
 def appeals_intake(out: Output) -> Results:
-    problem = postgres_reachable() or gunicorn_usable()
+    problem = benchkit.postgres_reachable() or benchkit.gunicorn_usable()
     if problem:
         out(f"  跳过：{problem}")
         return {}
@@ -763,15 +595,23 @@ def time_queries(out: Output) -> dict[str, dict[str, float]]:
 
     from minsheng.appeals import kpis
     from minsheng.appeals.views import staff_queries
-    from minsheng.core.models import User
+    from minsheng.appeals.views.staff import PAGE_SIZE
+    from minsheng.core.models import Role, User
 
-    end = timezone.now()
-    start = end - dt.timedelta(days=365)
+    # The latest 365 days as the dashboard asks for them (whole days, today included).
+    today = timezone.localdate()
+    year = kpis.period("custom", first=today - dt.timedelta(days=364), last=today)
+    start, end = year.start, year.end
     handler = User.objects.get(username="bench-handler")
     dispatcher = User.objects.get(username="bench-dispatcher")
+    supervisor, _created = User.objects.get_or_create(
+        username="bench-supervisor", defaults={"role": Role.SUPERVISOR, "name": "压测督查室"}
+    )
+    department = handler.department_id
 
     def first_page(queryset: Any) -> None:
-        page = Paginator(queryset, 25).page(1)
+        # As the workbench view does: the count for the pager, then the rows.
+        page = Paginator(queryset, PAGE_SIZE).page(1)
         list(page.object_list)
 
     cases: dict[str, Any] = {
@@ -782,16 +622,24 @@ def time_queries(out: Output) -> dict[str, dict[str, float]]:
         "kpi_year_total": lambda: kpis.compute(start, end, None),
         "kpi_year_trend": lambda: kpis.trend(start, end, "month"),
         "kpi_year_one_department": lambda: kpis.compute(
-            start, end, "department", department_id=handler.department_id
+            start, end, "department", department_id=department
+        ),
+        "kpi_year_one_department_by_town": lambda: kpis.compute(
+            start, end, "town", department_id=department
         ),
         "workbench_handler_queue": lambda: first_page(staff_queries.workbench(handler, {})),
+        "workbench_dispatcher_queue": lambda: first_page(staff_queries.workbench(dispatcher, {})),
+        "workbench_supervisor_queue": lambda: first_page(staff_queries.workbench(supervisor, {})),
+        "workbench_supervisor_overdue": lambda: first_page(
+            staff_queries.workbench(supervisor, {"overdue": True})
+        ),
         "workbench_dispatcher_new": lambda: first_page(staff_queries.new_appeals(dispatcher)),
     }
     timings = {}
     for name, fn in cases.items():
         timings[name] = first_and_warm(fn)
         out(
-            f"  {name:<28} 首次 {timings[name]['first'] * 1000:8.1f} 毫秒"
+            f"  {name:<34} 首次 {timings[name]['first'] * 1000:8.1f} 毫秒"
             f"  热 {timings[name]['warm'] * 1000:8.1f} 毫秒"
         )
     return timings
@@ -800,6 +648,7 @@ def time_queries(out: Output) -> dict[str, dict[str, float]]:
 def _child_kpi(rows: int, *, reuse: bool) -> dict[str, Any]:
     from django.db import connection
 
+    from minsheng.appeals import rollup
     from minsheng.appeals.models import Appeal
 
     # Two runs on one scratch database would truncate each other's data half-way: the
@@ -814,9 +663,16 @@ def _child_kpi(rows: int, *, reuse: bool) -> dict[str, Any]:
         started = time.perf_counter()
         generate(rows, print)
         generated = time.perf_counter() - started
+    # The generated rows bypass the actions: the rollup is rebuilt as after a bulk import
+    # (on a reused dataset it is normally current already, and this is one index probe).
+    started = time.perf_counter()
+    result = rollup.rebuild() if generated is not None else rollup.refresh()
+    rollup_seconds = time.perf_counter() - started
+    print(f"  统计日汇总：{result}，{rollup_seconds:.1f} 秒")
     return {
         "rows": Appeal.objects.count(),
         "generated_seconds": generated,
+        "rollup_seconds": rollup_seconds if result.days else None,
         "timings": time_queries(print),
     }
 

@@ -1,9 +1,14 @@
 """The appeal KPIs leaders see.
 
-Definitions are in docs/appeals-kpis.md and shown next to each figure. Every figure is an
-SQL aggregate over the appeals *received* in the period (a cohort), grouped by department,
-town, category or channel: one query per table, however many appeals there are. Duplicates
-merged into another appeal are not counted (their master is).
+Definitions are in docs/appeals-kpis.md and shown next to each figure. Every figure is about
+the appeals *received* in the period (a cohort), grouped by department, town, category or
+channel. Duplicates merged into another appeal are not counted (their master is).
+
+The counts of whole days before today are summed from the daily rollup (``appeals.rollup``,
+docs/decisions/0006-kpi-rollup.md) as the worker last refreshed it; the rest of the period,
+and 超期未办 (which depends on the time of asking), are counted from the appeals
+themselves. After a refresh the figures equal counting every appeal of the period
+(tests/appeals/test_rollup.py checks it).
 
 A department's figures are the appeals it leads (主办), except the returns (退单): those
 count against the department that returned the appeal, which by then is no longer its lead.
@@ -17,21 +22,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, models
-from django.db.models import Avg, Count, F, Q
-from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from minsheng.appeals.models import Appeal, Channel, Rating, ReturnRecord
+from minsheng.appeals import rollup
+from minsheng.appeals.models import (
+    Appeal,
+    Category,
+    Channel,
+    KpiDaily,
+    KpiGrain,
+    KpiRollupState,
+    ReturnRecord,
+)
 from minsheng.appeals.states import RUNNING_STATES
+from minsheng.core.models import Department, Division
 
-# dimension → (label, field to group on, field holding its name)
-GROUPS: dict[str, tuple[Any, str, str]] = {
-    "department": (gettext_lazy("部门"), "lead_department", "lead_department__name"),
-    "town": (gettext_lazy("乡镇"), "town", "town__name"),
-    "category": (gettext_lazy("分类"), "category", "category__name"),
-    "channel": (gettext_lazy("渠道"), "channel", "channel"),
+# The dimensions the figures are grouped by, and their labels.
+GROUPS: dict[str, Any] = {
+    "department": gettext_lazy("部门"),
+    "town": gettext_lazy("乡镇"),
+    "category": gettext_lazy("分类"),
+    "channel": gettext_lazy("渠道"),
 }
 # The name of the row of appeals that have no value for the dimension.
 MISSING_NAMES: dict[str, Any] = {
@@ -126,110 +140,181 @@ class KpiRow:
         return self
 
 
-def _aggregates(now: dt.datetime) -> dict[str, Any]:
-    rated = Q(
-        satisfaction__in=[Rating.Level.SATISFIED, Rating.Level.BASIC, Rating.Level.UNSATISFIED]
-    )
-    running = Q(state__in=list(RUNNING_STATES))
-    # Answered: replied and not back in handling after a 重办 (whose old reply time no longer
-    # tells whether the new deadline is met).
-    answered = Q(replied_at__isnull=False) & ~running
-    overdue = running & Q(due_at__lt=now)
-    return {
-        "received": Count("pk"),
-        "dispatched": Count("pk", filter=Q(dispatched_at__isnull=False)),
-        "signed_on_time": Count(
-            "pk", filter=Q(signed_at__isnull=False, signed_at__lte=F("sign_due_at"))
-        ),
-        "replied": Count("pk", filter=Q(replied_at__isnull=False)),
-        "due": Count("pk", filter=answered | overdue),
-        "replied_on_time": Count("pk", filter=answered & Q(replied_at__lte=F("due_at"))),
-        "rated": Count("pk", filter=rated),
-        "resolved": Count("pk", filter=rated & Q(resolved=True)),
-        "satisfied": Count(
-            "pk", filter=Q(satisfaction__in=[Rating.Level.SATISFIED, Rating.Level.BASIC])
-        ),
-        "returned": Count("pk", filter=Q(return_count__gt=0)),
-        "rehandled": Count("pk", filter=Q(rehandle_count__gt=0)),
-        "extended": Count("pk", filter=Q(extension_count__gt=0)),
-        "overdue_open": Count("pk", filter=overdue),
-        "avg_days": Avg("handling_days"),
-    }
-
-
-class Percentile90(models.Aggregate):
-    function = "PERCENTILE_CONT"
-    template = "%(function)s(0.9) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = models.FloatField()
-
-
-def p90(values: Iterable[int]) -> float | None:
-    """The 90th percentile with the same linear interpolation as PostgreSQL's
-    ``percentile_cont(0.9)``, so that both databases give the same figure."""
-    ordered = sorted(values)
-    if not ordered:
+def p90(histogram: dict[int, int]) -> float | None:
+    """The 90th percentile of the values counted in ``histogram`` (value → how many), with
+    the linear interpolation of PostgreSQL's ``percentile_cont(0.9)``."""
+    n = sum(histogram.values())
+    if not n:
         return None
-    position = 0.9 * (len(ordered) - 1)
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    position = 0.9 * (n - 1)
+    low_index = int(position)
+    low = high = None
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if low is None and seen > low_index:
+            low = value
+        if seen > low_index + 1 or seen == n:
+            high = value
+            break
+    assert low is not None and high is not None
+    return low + (high - low) * (position - low_index)
 
 
-def cohort(
-    start: dt.datetime,
-    end: dt.datetime,
-    queryset: models.QuerySet[Appeal] | None = None,
-    department_id: int | None = None,
-) -> models.QuerySet[Appeal]:
-    """The appeals the KPIs of [start, end) are about."""
-    base = (queryset if queryset is not None else Appeal.objects.all()).filter(
-        received_at__gte=start, received_at__lt=end, merged_into__isnull=True
+# ---------------------------------------------------------------- where the counts come from
+
+
+@dataclass(frozen=True)
+class Split:
+    """[start, end) cut into the whole days the rollup holds and the rest, counted live."""
+
+    first_day: dt.date | None  # rollup days [first_day, stop_day); None: no rollup part
+    stop_day: dt.date | None
+    live_ranges: tuple[tuple[dt.datetime, dt.datetime], ...]
+
+    def live(self, prefix: str = "") -> Q:
+        """The appeals counted live, for a model reaching them through ``prefix``."""
+        q = Q(pk__in=[])
+        for start, end in self.live_ranges:
+            if start < end:
+                q |= Q(**{f"{prefix}received_at__gte": start, f"{prefix}received_at__lt": end})
+        return q
+
+
+def _ceil_midnight(moment: dt.datetime) -> dt.date:
+    local = timezone.localtime(moment)
+    day = local.date()
+    return day if local == rollup.midnight(day) else day + dt.timedelta(days=1)
+
+
+def split(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> Split:
+    """[start, end) cut into the rollup's days and the rest."""
+    first = _ceil_midnight(start)
+    state = KpiRollupState.objects.filter(pk=1).first()
+    if state is None or state.watermark is None or state.complete_before is None:
+        return Split(None, None, ((start, end),))
+    stop = min(timezone.localtime(end).date(), state.complete_before, timezone.localdate(now))
+    if stop <= first:
+        return Split(None, None, ((start, end),))
+    return Split(
+        first,
+        stop,
+        ((start, rollup.midnight(first)), (rollup.midnight(stop), end)),
+    )
+
+
+def _grain(group: str | None, department_id: int | None) -> str:
+    if group is None or group == "department":
+        return KpiGrain.DEPARTMENT
+    return f"department_{group}" if department_id is not None else group
+
+
+def _rollup_tallies(
+    part: Split, group: str | None, department_id: int | None
+) -> dict[Any, rollup.Tally]:
+    """The rollup's sums per value of ``group`` (None: one key, None) for the whole days."""
+    assert part.first_day is not None and part.stop_day is not None
+    rows = KpiDaily.objects.filter(
+        grain=_grain(group, department_id), day__gte=part.first_day, day__lt=part.stop_day
     )
     if department_id is not None:
-        base = base.filter(lead_department_id=department_id)
-    return base
+        rows = rows.filter(department_id=department_id)
+    sums = {name: Sum(name) for name in rollup.COUNT_FIELDS}
+    tallies: dict[Any, rollup.Tally] = {}
+    if group is None:
+        data = rows.aggregate(**sums)
+        if data["received"] is not None:
+            tallies[None] = rollup.Tally(**data)
+    else:
+        for data in rows.values(group).annotate(**sums).order_by():
+            key = data.pop(group)
+            tallies[key] = rollup.Tally(**data)
+    # The histograms are summed in the database: a year by category is ~15,000 rows.
+    table = KpiDaily._meta.db_table
+    each = "jsonb_each_text" if connection.vendor == "postgresql" else "json_each"
+    columns = {"department": "department_id", "town": "town_id", "category": "category_id"}
+    key_sql = f"t.{columns.get(group, group)}, " if group else ""
+    where = "t.grain = %s AND t.day >= %s AND t.day < %s AND t.days_count > 0"
+    params: list[Any] = [_grain(group, department_id), part.first_day, part.stop_day]
+    if department_id is not None:
+        where += " AND t.department_id = %s"
+        params.append(department_id)
+    sql = (
+        f"SELECT {key_sql}CAST(h.key AS integer), SUM(CAST(h.value AS integer))"  # noqa: S608 (no user input)
+        f" FROM {table} t, {each}(t.days_histogram) h WHERE {where}"
+        f" GROUP BY {'1, 2' if group else '1'}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for *key, days, n in cursor.fetchall():
+            tally = tallies.setdefault(key[0] if key else None, rollup.Tally())
+            tally.days_histogram[days] = tally.days_histogram.get(days, 0) + int(n)
+    return tallies
 
 
-def _returns(
+def _live_tallies(
+    part: Split, group: str | None, department_id: int | None, by_returner: bool
+) -> dict[Any, rollup.Tally]:
+    """The same sums counted from the appeals of the days the rollup does not hold."""
+    appeals = Appeal.objects.filter(part.live(), merged_into__isnull=True)
+    if department_id is not None:
+        appeals = appeals.filter(lead_department_id=department_id)
+    dims = (group,) if group else ()
+    tallies = rollup.project(rollup.tally_appeals(appeals, dims), dims, dims)
+    if by_returner:
+        records = ReturnRecord.objects.filter(
+            part.live("appeal__"), appeal__merged_into__isnull=True
+        )
+        if department_id is not None:
+            records = records.filter(department_id=department_id)
+        full = ("department",) if group in (None, "department") else ("department", group)
+        returns = rollup.project(rollup.tally_returns(records, full), full, dims)
+        for key, tally in returns.items():
+            tallies.setdefault(key, rollup.Tally()).add(tally)
+    return {(key[0] if key else None): tally for key, tally in tallies.items()}
+
+
+def _overdue(
     start: dt.datetime,
     end: dt.datetime,
+    now: dt.datetime,
     group: str | None,
     department_id: int | None,
-) -> tuple[dict[Any, int], dict[Any, int], dict[Any, str]]:
-    """Returns by the department that made them: (appeals returned, of which now elsewhere,
-    names) per key of ``group``."""
-    records = ReturnRecord.objects.filter(
-        appeal__received_at__gte=start,
-        appeal__received_at__lt=end,
-        appeal__merged_into__isnull=True,
+) -> dict[Any, int]:
+    """超期未办 depends on the time of asking: always live, over the few running appeals
+    (the partial index on running appeals' ``due_at``)."""
+    appeals = Appeal.objects.filter(
+        received_at__gte=start,
+        received_at__lt=end,
+        merged_into__isnull=True,
+        state__in=list(RUNNING_STATES),
+        due_at__lt=now,
     )
     if department_id is not None:
-        records = records.filter(department_id=department_id)
+        appeals = appeals.filter(lead_department_id=department_id)
     if group is None:
-        key_path, name_path = None, None
-    elif group == "department":
-        key_path, name_path = "department", "department__name"
-    else:
-        _label, key_field, name_field = GROUPS[group]
-        key_path, name_path = f"appeal__{key_field}", f"appeal__{name_field}"
-    away = Q(appeal__lead_department__isnull=True) | ~Q(appeal__lead_department=F("department"))
-    aggregates = {
-        "n": Count("appeal", distinct=True),
-        "away": Count("appeal", distinct=True, filter=away),
+        return {None: appeals.count()}
+    field = rollup.DIMENSIONS[group]
+    return {
+        row[field]: row["n"] for row in appeals.values(field).annotate(n=Count("pk")).order_by()
     }
-    if key_path is None:
-        data = records.aggregate(**aggregates)
-        return {None: data["n"]}, {None: data["away"]}, {}
-    assert name_path is not None
-    returned: dict[Any, int] = {}
-    returned_away: dict[Any, int] = {}
-    names: dict[Any, str] = {}
-    for row in records.values(key_path, name_path).annotate(**aggregates).order_by():
-        key = row[key_path]
-        returned[key] = row["n"]
-        returned_away[key] = row["away"]
-        names[key] = row[name_path]
-    return returned, returned_away, names
+
+
+NAMED: dict[str, type[models.Model]] = {
+    "department": Department,
+    "town": Division,
+    "category": Category,
+}
+
+
+def _names(group: str, keys: Iterable[Any]) -> dict[Any, str]:
+    model = NAMED.get(group)
+    if model is None:
+        return {key: _name(group, key) for key in keys}
+    found = dict(
+        model._default_manager.filter(pk__in=[k for k in keys if k]).values_list("pk", "name")
+    )
+    return {key: _name(group, found.get(key)) for key in keys}
 
 
 def _name(group: str, value: Any) -> str:
@@ -247,63 +332,55 @@ def compute(
     start: dt.datetime,
     end: dt.datetime,
     group: str | None = "department",
-    queryset: models.QuerySet[Appeal] | None = None,
     now: dt.datetime | None = None,
     department_id: int | None = None,
 ) -> list[KpiRow]:
     """KPIs of the appeals received in [start, end), by ``group`` (None: one total row),
-    busiest first. ``department_id`` limits them to one department's figures."""
+    busiest first. ``department_id`` limits them to one department's figures.
+
+    Whole days before today come from the daily rollup (as of the worker's last refresh,
+    at most five minutes ago), the rest and 超期未办 are counted live."""
+    if group is not None and group not in GROUPS:
+        raise ValueError(f"unknown KPI group {group!r}")
     now = now or timezone.now()
-    base = cohort(start, end, queryset, department_id)
-    aggregates = _aggregates(now)
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        aggregates["p90_days"] = Percentile90("handling_days")
+    part = split(start, end, now)
     # Department figures (and any figures of one department) count returns by who made them.
     by_returner = group == "department" or department_id is not None
-    if by_returner:
-        returned, returned_away, return_names = _returns(start, end, group, department_id)
-
+    tallies = _live_tallies(part, group, department_id, by_returner)
+    if part.first_day is not None:
+        for key, tally in _rollup_tallies(part, group, department_id).items():
+            tallies.setdefault(key, rollup.Tally()).add(tally)
+    overdue = _overdue(start, end, now, group, department_id)
     if group is None:
-        row = KpiRow(key=None, name=str(_("合计")), **base.aggregate(**aggregates))
-        if not postgres:
-            days = base.filter(handling_days__isnull=False).values_list("handling_days", flat=True)
-            row.p90_days = p90(d for d in days if d is not None)
-        if by_returner:
-            row.returned = returned[None]
-            row.returned_away = returned_away[None]
-        return [row.finish()]
-
-    _label, key_field, name_field = GROUPS[group]
-    rows: dict[Any, KpiRow] = {}
-    for data in base.values(key_field, name_field).annotate(**aggregates).order_by():
-        key = data.pop(key_field)
-        name = data.pop(name_field, key)
-        rows[key] = KpiRow(key=key, name=_name(group, name), **data)
-    if not postgres:
-        values: dict[Any, list[int]] = {}
-        for key, days in base.filter(handling_days__isnull=False).values_list(
-            key_field, "handling_days"
-        ):
-            values.setdefault(key, []).append(days)
-        for key, row in rows.items():
-            row.p90_days = p90(values.get(key, []))
-    if by_returner:
-        for key, row in rows.items():
-            row.returned = returned.get(key, 0)
-            row.returned_away = returned_away.get(key, 0)
-        for key in returned.keys() - rows.keys():
-            # A department that returned everything it got still has a return rate.
-            rows[key] = KpiRow(
-                key=key,
-                name=_name(group, return_names.get(key)),
-                returned=returned[key],
-                returned_away=returned_away[key],
-            )
-    return sorted(
-        (row.finish() for row in rows.values()),
-        key=lambda r: (-r.received, -r.returned, r.name),
-    )
+        tallies.setdefault(None, rollup.Tally())
+    names = {None: str(_("合计"))} if group is None else _names(group, tallies.keys())
+    rows = []
+    for key, tally in tallies.items():
+        if not (tally.received or tally.returns_made) and group is not None:
+            continue
+        overdue_open = overdue.get(key, 0)
+        row = KpiRow(
+            key=key,
+            name=names[key],
+            received=tally.received,
+            dispatched=tally.dispatched,
+            signed_on_time=tally.signed_on_time,
+            replied=tally.replied,
+            due=tally.answered + overdue_open,
+            replied_on_time=tally.replied_on_time,
+            rated=tally.rated,
+            resolved=tally.resolved,
+            satisfied=tally.satisfied,
+            returned=tally.returns_made if by_returner else tally.returned,
+            returned_away=tally.returns_made_away if by_returner else 0,
+            rehandled=tally.rehandled,
+            extended=tally.extended,
+            overdue_open=overdue_open,
+            avg_days=tally.days_sum / tally.days_count if tally.days_count else None,
+            p90_days=p90(tally.days_histogram),
+        )
+        rows.append(row.finish())
+    return sorted(rows, key=lambda r: (-r.received, -r.returned, r.name))
 
 
 # ---------------------------------------------------------------- volume trends
@@ -323,16 +400,20 @@ class TrendPoint:
         return _rate(self.satisfied, self.rated)
 
 
-TRUNCATE = {"month": TruncMonth, "week": TruncWeek, "day": TruncDay}
+TREND_COUNTS = ("received", "replied", "satisfied", "rated")
+
+
+def _bucket(day: dt.date, unit: str) -> dt.date:
+    if unit == "month":
+        return day.replace(day=1)
+    if unit == "week":
+        return day - dt.timedelta(days=day.weekday())
+    return day
 
 
 def _bucket_starts(start: dt.datetime, end: dt.datetime, unit: str) -> list[dt.datetime]:
     tz = timezone.get_current_timezone()
-    day = timezone.localtime(start, tz).date()
-    if unit == "month":
-        day = day.replace(day=1)
-    elif unit == "week":
-        day -= dt.timedelta(days=day.weekday())
+    day = _bucket(timezone.localtime(start, tz).date(), unit)
     starts: list[dt.datetime] = []
     while True:
         moment = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
@@ -364,51 +445,44 @@ def trend(
     start: dt.datetime,
     end: dt.datetime,
     unit: str | None = None,
-    queryset: models.QuerySet[Appeal] | None = None,
     department_id: int | None = None,
+    now: dt.datetime | None = None,
 ) -> list[TrendPoint]:
     """Appeals received in [start, end) per month/week/day, with how many of them were
     answered and how their citizens rated them (every bucket, also the empty ones)."""
     unit = unit or trend_unit(start, end)
-    tz = timezone.get_current_timezone()
-    base = cohort(start, end, queryset, department_id)
-    counts = {
-        timezone.localtime(row["bucket"], tz): row
-        for row in base.annotate(bucket=TRUNCATE[unit]("received_at", tzinfo=tz))
-        .values("bucket")
-        .annotate(
-            received=Count("pk"),
-            replied=Count("pk", filter=Q(replied_at__isnull=False)),
-            satisfied=Count(
-                "pk", filter=Q(satisfaction__in=[Rating.Level.SATISFIED, Rating.Level.BASIC])
-            ),
-            rated=Count(
-                "pk",
-                filter=Q(
-                    satisfaction__in=[
-                        Rating.Level.SATISFIED,
-                        Rating.Level.BASIC,
-                        Rating.Level.UNSATISFIED,
-                    ]
-                ),
-            ),
+    part = split(start, end, now or timezone.now())
+    days: list[dict[str, Any]] = []
+    if part.first_day is not None:
+        rows = KpiDaily.objects.filter(
+            grain=KpiGrain.DEPARTMENT, day__gte=part.first_day, day__lt=part.stop_day
         )
-        .order_by("bucket")
-    }
-    points = []
-    for moment in _bucket_starts(start, end, unit):
-        row = counts.get(moment, {})
-        points.append(
-            TrendPoint(
-                start=moment,
-                label=_bucket_label(moment, unit),
-                received=row.get("received", 0),
-                replied=row.get("replied", 0),
-                satisfied=row.get("satisfied", 0),
-                rated=row.get("rated", 0),
-            )
+        if department_id is not None:
+            rows = rows.filter(department_id=department_id)
+        days += rows.values("day").annotate(**{n: Sum(n) for n in TREND_COUNTS}).order_by()
+    appeals = Appeal.objects.filter(part.live(), merged_into__isnull=True)
+    if department_id is not None:
+        appeals = appeals.filter(lead_department_id=department_id)
+    counts = rollup.appeal_counts()
+    days += (
+        appeals.annotate(day=rollup.local_day())
+        .values("day")
+        .annotate(**{n: counts[n] for n in TREND_COUNTS})
+        .order_by()
+    )
+    buckets: dict[dt.date, dict[str, int]] = {}
+    for row in days:
+        bucket = buckets.setdefault(_bucket(row["day"], unit), dict.fromkeys(TREND_COUNTS, 0))
+        for name in TREND_COUNTS:
+            bucket[name] += row[name]
+    return [
+        TrendPoint(
+            start=moment,
+            label=_bucket_label(moment, unit),
+            **buckets.get(moment.date(), dict.fromkeys(TREND_COUNTS, 0)),
         )
-    return points
+        for moment in _bucket_starts(start, end, unit)
+    ]
 
 
 # ---------------------------------------------------------------- periods

@@ -303,7 +303,7 @@ class Appeal(models.Model):
 
     # Optimistic concurrency: every action bumps it, so two people can't both win.
     version = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = AppealQuerySet.as_manager()
 
@@ -325,6 +325,16 @@ class Appeal(models.Model):
             models.Index(fields=["lead_department", "state"], name="appeal_dept_state_idx"),
             models.Index(fields=["state", "received_at"], name="appeal_state_received_idx"),
             models.Index(fields=["citizen_mobile"], name="appeal_mobile_idx"),
+            # The workbench's queue in its own order (deadline, then age; PostgreSQL puts
+            # the NULLs of an ascending index last, as the queue does), so its first page is
+            # the index's first entries; with the lead department inside, counting a
+            # department's queue reads the index only.
+            models.Index(
+                fields=["due_at", "received_at", "id"],
+                name="appeal_open_queue_idx",
+                include=["lead_department"],
+                condition=models.Q(state__in=sorted(OPEN_STATES)),
+            ),
         ]
         verbose_name = _("诉求")
         verbose_name_plural = _("诉求")
@@ -631,10 +641,93 @@ class LookupCode(models.Model):
 
 
 class DailyCounter(models.Model):
-    """The last tracking number given out on a day (see ``numbers.next_daily_number``)."""
+    """Where a day's tracking numbers start (see ``numbers.next_daily_number``).
+
+    SQLite counts in ``value`` (the last number given out that day). PostgreSQL draws from
+    one sequence, which never blocks, and ``sequence_base`` is the sequence value just
+    before the day's first number.
+    """
 
     day = models.DateField(primary_key=True)
     value = models.PositiveIntegerField(default=0)
+    sequence_base = models.BigIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.day}: {self.value}"
+
+
+class KpiGrain(models.TextChoices):
+    """Which dimensions a row of the KPI rollup is grouped by (the others are empty).
+
+    The county-wide tables read the one-dimension grains (a few dozen rows a day); a
+    department's own figures read its rows of the department × dimension grains."""
+
+    DEPARTMENT = "department", _("部门")
+    TOWN = "town", _("乡镇")
+    CATEGORY = "category", _("分类")
+    CHANNEL = "channel", _("渠道")
+    DEPARTMENT_TOWN = "department_town", _("部门×乡镇")
+    DEPARTMENT_CATEGORY = "department_category", _("部门×分类")
+    DEPARTMENT_CHANNEL = "department_channel", _("部门×渠道")
+
+
+class KpiDaily(models.Model):
+    """The daily KPI rollup (``appeals.rollup``): per day received × grain, the counts
+    behind every figure of docs/appeals-kpis.md. Derived data, rebuilt at will."""
+
+    day = models.DateField(_("受理日期"))
+    grain = models.CharField(_("汇总维度"), max_length=20, choices=KpiGrain.choices)
+    # The lead department (主办); in the department grains also the department whose
+    # returns (退单) ``returns_made`` counts.
+    department = models.ForeignKey(
+        Department, models.CASCADE, null=True, related_name="+", verbose_name=_("部门")
+    )
+    town = models.ForeignKey(
+        Division, models.CASCADE, null=True, related_name="+", verbose_name=_("乡镇")
+    )
+    category = models.ForeignKey(
+        Category, models.CASCADE, null=True, related_name="+", verbose_name=_("分类")
+    )
+    channel = models.CharField(_("渠道"), max_length=12, blank=True)
+    received = models.PositiveIntegerField(default=0)
+    dispatched = models.PositiveIntegerField(default=0)
+    signed_on_time = models.PositiveIntegerField(default=0)
+    replied = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    replied_on_time = models.PositiveIntegerField(default=0)
+    rated = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    satisfied = models.PositiveIntegerField(default=0)
+    returned = models.PositiveIntegerField(default=0)
+    rehandled = models.PositiveIntegerField(default=0)
+    extended = models.PositiveIntegerField(default=0)
+    returns_made = models.PositiveIntegerField(default=0)
+    returns_made_away = models.PositiveIntegerField(default=0)
+    days_count = models.PositiveIntegerField(default=0)
+    days_sum = models.PositiveBigIntegerField(default=0)
+    # Handling days → how many appeals took that many: the 90th percentile is exact.
+    days_histogram = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["grain", "day"], name="kpidaily_grain_day_idx"),
+            models.Index(fields=["grain", "department", "day"], name="kpidaily_grain_dept_day_idx"),
+            models.Index(fields=["day"], name="kpidaily_day_idx"),
+        ]
+        verbose_name = _("诉求统计日汇总")
+        verbose_name_plural = _("诉求统计日汇总")
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.grain}"
+
+
+class KpiRollupState(models.Model):
+    """Where the rollup stands (one row): every day before ``complete_before`` is in it, as
+    of the appeals changed before ``watermark``. Its row lock serialises the writers."""
+
+    complete_before = models.DateField(null=True)
+    watermark = models.DateTimeField(null=True)
+    refreshed_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.complete_before} {self.watermark}"

@@ -32,7 +32,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     State.REFUSED: frozenset(),
     # A merged appeal follows its master: when the master is answered, so is every merged
     # citizen, each of whom then rates the reply.
-    State.MERGED: frozenset({State.REPLIED}),
+    # Refused or promoted with the master too: a merged appeal never waits for a master that
+    # will not be answered.
+    State.MERGED: frozenset({State.REPLIED, State.REFUSED, State.PROMOTED}),
     State.PROMOTED: frozenset(),
 }
 
@@ -48,6 +50,8 @@ class Step(models.TextChoices):
     RETURN = "return", _("退单")
     REPLY = "reply", _("答复")
     FOLLOW_REPLY = "follow_reply", _("随主诉求答复")
+    FOLLOW_REFUSE = "follow_refuse", _("随主诉求不予受理")
+    FOLLOW_PROMOTE = "follow_promote", _("随主诉求转实事项目")
     REHANDLE = "rehandle", _("重办")
     CLOSE = "close", _("办结")
     MERGE = "merge", _("合并")
@@ -66,6 +70,8 @@ STEPS: dict[str, tuple[frozenset[str], str]] = {
     Step.RETURN: (frozenset({State.DISPATCHED}), State.RETURNED),
     Step.REPLY: (frozenset({State.HANDLING}), State.REPLIED),
     Step.FOLLOW_REPLY: (frozenset({State.MERGED}), State.REPLIED),
+    Step.FOLLOW_REFUSE: (frozenset({State.MERGED}), State.REFUSED),
+    Step.FOLLOW_PROMOTE: (frozenset({State.MERGED}), State.PROMOTED),
     Step.REHANDLE: (frozenset({State.REPLIED}), State.HANDLING),
     Step.CLOSE: (frozenset({State.REPLIED}), State.CLOSED),
     Step.MERGE: (

@@ -2,30 +2,44 @@
 
 Every event stores the SHA-256 of its own content and of the event before it, so editing
 or deleting any event breaks the chain from there on; ``minsheng audit verify`` finds the
-first broken link. Appends lock the single ``AuditHead`` row, which serialises them and
-keeps ``seq`` free of gaps; the head's ``last_seq`` also reveals a deleted last event.
+first broken link.
+
+``record`` only inserts the event, in the caller's transaction: it takes no lock, so
+concurrent requests never queue behind each other for the trail. Right after the commit
+``seal_pending`` gives the committed events their ``seq`` and hashes under the lock of the
+single ``AuditHead`` row, in batches; the head's ``last_seq`` also reveals a deleted last
+event. A process seals at most every ``AUDIT_SEAL_INTERVAL`` seconds and a periodic job
+catches whatever is left, so an event stays unsealed (and could be edited unnoticed) for
+well under a minute; ``verify`` reports events that waited longer.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import ipaddress
 import json
+import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minsheng.core import context
+from minsheng.core.commit import on_commit_once
 from minsheng.core.models.audit import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
+
+logger = logging.getLogger(__name__)
 
 HASHED_FIELDS = (
     "seq",
@@ -116,39 +130,88 @@ def record(
     object_repr: str = "",
 ) -> AuditEvent:
     """Append one event. Call it inside the transaction of the change it records, so that
-    the change and its event commit (or roll back) together.
+    the change and its event commit (or roll back) together; it is sealed into the chain
+    after the commit.
 
     ``actor`` is the user who acted, or None for the system (worker, sweeps, commands).
     """
     ctx = context.current()
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     o_type, o_id, o_repr = _describe(obj)
-    with transaction.atomic():
-        head, _created = AuditHead.objects.select_for_update().get_or_create(pk=1)
-        event = AuditEvent(
-            seq=head.last_seq + 1,
-            created_at=timezone.now(),
-            actor_id=actor.pk if authenticated else None,
-            actor_label=(getattr(actor, "display_name", "") or str(actor))[:64]
-            if authenticated
-            else "",
-            role=getattr(actor, "role", "") if authenticated else "",
-            action=action,
-            object_type=object_type or o_type,
-            object_id=object_id or o_id,
-            object_repr=(object_repr or o_repr)[:200],
-            before=_normalise(before) if before is not None else None,
-            after=_normalise(after) if after is not None else None,
-            request_id=ctx.request_id if ctx else "",
-            ip=_normalise_ip(ctx.ip) if ctx else None,
-            prev_hash=head.last_hash,
-        )
-        event.hash = compute_hash(event)
+    event = AuditEvent(
+        created_at=timezone.now(),
+        actor_id=actor.pk if authenticated else None,
+        actor_label=(getattr(actor, "display_name", "") or str(actor))[:64]
+        if authenticated
+        else "",
+        role=getattr(actor, "role", "") if authenticated else "",
+        action=action,
+        object_type=object_type or o_type,
+        object_id=object_id or o_id,
+        object_repr=(object_repr or o_repr)[:200],
+        before=_normalise(before) if before is not None else None,
+        after=_normalise(after) if after is not None else None,
+        request_id=ctx.request_id if ctx else "",
+        ip=_normalise_ip(ctx.ip) if ctx else None,
+    )
+    with transaction.atomic(savepoint=False):
         event.save()
-        head.last_seq = event.seq
-        head.last_hash = event.hash
-        head.save(update_fields=["last_seq", "last_hash"])
+        on_commit_once(_seal_soon)
     return event
+
+
+_last_seal = 0.0  # per process: when this process last tried to seal
+
+
+def _seal_soon() -> None:
+    global _last_seal
+    now = time.monotonic()
+    if now - _last_seal < settings.AUDIT_SEAL_INTERVAL:
+        return  # sealed a moment ago: the next commit or the periodic job takes these
+    _last_seal = now
+    try:
+        seal_pending(wait=False)
+    except DatabaseError:
+        # The change itself is committed; the periodic job seals its event.
+        logger.warning("could not seal the audit trail; the periodic job will", exc_info=True)
+
+
+def seal_pending(*, wait: bool = True, batch: int = 2000) -> int:
+    """Chain every committed event that has no ``seq`` yet, in the order they were written;
+    returns how many. With ``wait=False`` it gives up at once when another process holds
+    the head (that process is sealing already)."""
+    sealed = 0
+    while True:
+        count = _seal_batch(wait=wait, batch=batch)
+        sealed += count
+        if count < batch:
+            return sealed
+
+
+def _seal_batch(*, wait: bool, batch: int) -> int:
+    AuditHead.objects.get_or_create(pk=1)
+    with transaction.atomic():
+        head = AuditHead.objects.select_for_update(skip_locked=not wait).filter(pk=1).first()
+        if head is None:
+            return 0
+        events = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:batch])
+        for event in events:
+            event.seq = head.last_seq + 1
+            event.prev_hash = head.last_hash
+            event.hash = compute_hash(event)
+            head.last_seq, head.last_hash = event.seq, event.hash
+        if events:
+            # Only sealers write these columns, and they all hold the head's lock.
+            AuditEvent.objects.bulk_update(events, ["seq", "prev_hash", "hash"], batch_size=500)
+            head.save(update_fields=["last_seq", "last_hash"])
+    return len(events)
+
+
+def pending() -> tuple[int, dt.datetime | None]:
+    """How many events wait to be sealed, and when the oldest of them was written."""
+    queryset = AuditEvent.objects.filter(seq__isnull=True)
+    oldest = queryset.order_by("id").values_list("created_at", flat=True).first()
+    return queryset.count(), oldest
 
 
 @dataclass(frozen=True)
@@ -157,6 +220,9 @@ class VerifyResult:
     broken_seq: int | None = None
     reason: str = ""
     last_hash: str = GENESIS
+    # Events written but not sealed into the chain yet (not checked by this run).
+    pending: int = 0
+    oldest_pending: dt.datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -196,30 +262,36 @@ def verify(
     """Recompute the chain in order of ``seq`` and report the first broken link.
 
     Without ``events`` it checks the table up to the head as it is when the check starts
-    (events appended meanwhile are left for the next run), and compares the end with the
-    head so that a deleted last event is found too. ``events`` checks a given sequence
+    (events sealed meanwhile are left for the next run), and compares the end with the
+    head so that a deleted last event is found too; events not sealed yet are counted in
+    ``pending``. ``events`` checks a given sequence
     (an export, say) from the start of the chain. ``progress`` is called with the number
     of events checked so far, after each one.
     """
     if events is not None:
         return _walk(events, progress)
     head = AuditHead.objects.filter(pk=1).first()
-    if head is None and AuditEvent.objects.exists():
-        # The first append creates the head, so events without one mean it was deleted.
+    if head is None and AuditEvent.objects.filter(seq__isnull=False).exists():
+        # The first seal creates the head, so sealed events without one mean it was deleted.
         return VerifyResult(0, 1, _("链头记录缺失（已被删除），无法确认最后的事件是否完整"))
     last_seq = head.last_seq if head is not None else 0
+    waiting, oldest = pending()
     queryset = AuditEvent.objects.filter(seq__lte=last_seq).order_by("seq")
-    result = _walk(queryset.iterator(chunk_size=2000), progress)
+    result = dataclasses.replace(
+        _walk(queryset.iterator(chunk_size=2000), progress),
+        pending=waiting,
+        oldest_pending=oldest,
+    )
     if result.ok and result.checked != last_seq:
         missing = result.checked + 1
         reason = _("第 %(first)d 至第 %(last)d 条事件缺失（已被删除）") % {
             "first": missing,
             "last": last_seq,
         }
-        return VerifyResult(result.checked, missing, reason, result.last_hash)
+        return dataclasses.replace(result, broken_seq=missing, reason=reason)
     if result.ok and head is not None and head.last_hash != result.last_hash:
         reason = _("第 %d 条事件写入后被改动过（与链头记录的哈希不符）") % last_seq
-        return VerifyResult(result.checked, last_seq, reason, result.last_hash)
+        return dataclasses.replace(result, broken_seq=last_seq, reason=reason)
     return result
 
 

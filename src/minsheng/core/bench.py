@@ -25,7 +25,8 @@ Results = dict[str, tuple[float, str]]
 class Benchmark:
     name: str
     description: str
-    run: Callable[[Output], Results]
+    run: Callable[..., Results]  # run(out) or, when takes_args, run(out, *args)
+    takes_args: bool = False
 
 
 _benchmarks: dict[str, Benchmark] = {}
@@ -36,6 +37,18 @@ def register(
 ) -> Callable[[Callable[[Output], Results]], Callable[[Output], Results]]:
     def decorator(run: Callable[[Output], Results]) -> Callable[[Output], Results]:
         _benchmarks[name] = Benchmark(name, description, run)
+        return run
+
+    return decorator
+
+
+def register_with_args(
+    name: str, description: str
+) -> Callable[[Callable[..., Results]], Callable[..., Results]]:
+    """A benchmark that takes the words after its name (``minsheng bench guide FILE.tsv``)."""
+
+    def decorator(run: Callable[..., Results]) -> Callable[..., Results]:
+        _benchmarks[name] = Benchmark(name, description, run, takes_args=True)
         return run
 
     return decorator

@@ -113,11 +113,15 @@ def visible(user: AnyUser | None, queryset: models.QuerySet[M], action: str) -> 
     department_id = active.department_id
     condition = models.Q()
     for name in fields:
-        if name != "pk" and queryset.model._meta.get_field(name).many_to_many:
-            # A subquery, not a join: a join would need DISTINCT, which makes the database
-            # read every row before it can sort and cut the first page.
-            through = queryset.model._default_manager.filter(**{name: department_id})
-            condition |= models.Q(pk__in=through.values("pk"))
+        field = queryset.model._meta.get_field(name) if name != "pk" else None
+        if field is not None and field.many_to_many:
+            # A subquery on the link table alone, not a join: a join would need DISTINCT,
+            # which makes the database read every row before it can sort and cut the first
+            # page, and going through the model table again costs a second scan of it.
+            links = field.remote_field.through._default_manager.filter(  # type: ignore[union-attr]
+                **{field.m2m_reverse_field_name(): department_id}  # type: ignore[union-attr]
+            )
+            condition |= models.Q(pk__in=links.values(field.m2m_field_name()))  # type: ignore[union-attr]
         else:
             condition |= models.Q(**{name: department_id})
     return queryset.filter(condition)

@@ -6,13 +6,14 @@ import datetime as dt
 
 from django_tasks import task
 
-from minsheng.core import periodic
+from minsheng.core import audit, outbox, periodic
 from minsheng.core.outbox import delivery
 
 
 @task()
 def deliver_outbox() -> dict[str, int]:
-    """Queued after every commit that wrote outbox messages, so they leave at once."""
+    """Queued after commits that wrote outbox messages, so they leave at once."""
+    outbox.delivery_started()
     return delivery.deliver_due().as_dict()
 
 
@@ -23,3 +24,13 @@ def sweep_outbox() -> str | None:
 
 
 periodic.register("outbox.deliver", sweep_outbox, every=dt.timedelta(seconds=15))
+
+
+def seal_audit() -> str | None:
+    """Seals the audit events that no request sealed after its commit (the last ones of a
+    burst, or those of a process that stopped right after committing)."""
+    sealed = audit.seal_pending()
+    return f"sealed {sealed} audit events" if sealed else None
+
+
+periodic.register("audit.seal", seal_audit, every=dt.timedelta(seconds=15))

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from minsheng.appeals import kpis
+from minsheng.appeals.models import KpiRollupState
 from minsheng.core import audit, policy
 from minsheng.core.models import User
 
@@ -171,8 +172,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "query": query,
             "params": params,
             "periods": list(kpis.PERIODS.items()),
-            "groups": [(key, label) for key, (label, _f, _n) in kpis.GROUPS.items()],
-            "group_label": kpis.GROUPS[query.group][0],
+            "groups": list(kpis.GROUPS.items()),
+            "group_label": kpis.GROUPS[query.group],
             "columns": columns,
             "table": table,
             "total": total,
@@ -197,6 +198,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "chart_data": chart_data,
             "definitions": [(kpis.LABELS[key], text) for key, text in kpis.DEFINITIONS.items()],
             "scoped": query.department_id is not None,
+            "rollup": KpiRollupState.objects.first(),
         },
     )
 
@@ -208,7 +210,7 @@ def _export_rows(query: Query) -> tuple[list[str], list[list[Any]]]:
     total = kpis.compute(
         query.period.start, query.period.end, None, department_id=query.department_id
     )[0]
-    header = [str(kpis.GROUPS[query.group][0])]
+    header = [str(kpis.GROUPS[query.group])]
     header += [_header(key) for key, _rate in COLUMNS]
     header += [str(label) for _key, label in COUNT_COLUMNS]
     body = []

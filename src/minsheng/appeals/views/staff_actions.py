@@ -19,7 +19,7 @@ from minsheng.appeals import actions
 from minsheng.appeals import forms_staff as f
 from minsheng.appeals.errors import AppealError
 from minsheng.appeals.models import Appeal, ExtensionRequest, Rating, ReturnRecord
-from minsheng.appeals.states import OPEN_STATES, State
+from minsheng.appeals.states import OPEN_STATES, STEPS, State, Step
 from minsheng.appeals.views import staff_queries as queries
 from minsheng.core import policy
 from minsheng.core.models import User
@@ -52,7 +52,8 @@ def _may_dispatch(user: User, appeal: Appeal) -> bool:
 
 
 def _may_refuse(user: User, appeal: Appeal) -> bool:
-    return policy.can(user, "appeal.refuse", appeal) and appeal.can_transition(State.REFUSED)
+    # The step, not the table: a merged appeal reaches 不予受理 only with its master.
+    return policy.can(user, "appeal.refuse", appeal) and appeal.state in STEPS[Step.REFUSE][0]
 
 
 def _may_sign(user: User, appeal: Appeal) -> bool:
@@ -126,7 +127,7 @@ def _may_merge(user: User, appeal: Appeal) -> bool:
 
 
 def _may_promote(user: User, appeal: Appeal) -> bool:
-    return appeal.can_transition(State.PROMOTED) and policy.can(user, "appeal.promote", appeal)
+    return appeal.state in STEPS[Step.PROMOTE][0] and policy.can(user, "appeal.promote", appeal)
 
 
 def _may_supervise(user: User, appeal: Appeal) -> bool:

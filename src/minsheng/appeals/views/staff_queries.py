@@ -56,7 +56,10 @@ def workbench(user: User, filters: dict[str, Any]) -> QuerySet[Appeal]:
     appeals = visible_appeals(user)
     state = filters.get("state") or OPEN
     if state == OPEN:
-        appeals = appeals.filter(state__in=OPEN_STATES)
+        # Overdue appeals are all open: repeating the states there would make PostgreSQL
+        # guess far too few rows and sort them all instead of reading its deadline index.
+        if not filters.get("overdue"):
+            appeals = appeals.filter(state__in=OPEN_STATES)
     elif state != ALL:
         appeals = appeals.filter(state=state)
     for name in ("appeal_type", "urgency", "channel"):

@@ -17,9 +17,14 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
 
 class AuditEvent(models.Model):
-    """One append-only audit event; ``hash`` chains it to the event before it (by ``seq``)."""
+    """One append-only audit event; ``hash`` chains it to the event before it (by ``seq``).
 
-    seq = models.BigIntegerField(_("序号"), unique=True)
+    Events are written without ``seq`` and hashes, in the transaction of the change they
+    record, and sealed into the chain right after it commits (``core.audit.seal_pending``).
+    """
+
+    # NULL until sealed; then gap-free in the order the events were sealed.
+    seq = models.BigIntegerField(_("序号"), unique=True, null=True, blank=True)
     created_at = models.DateTimeField(_("时间"), db_index=True)
     # No database constraint: events outlive the accounts they mention and are never rewritten.
     actor = models.ForeignKey(
@@ -41,19 +46,26 @@ class AuditEvent(models.Model):
     after = models.JSONField(_("变更后"), null=True, blank=True)
     request_id = models.CharField(_("请求编号"), max_length=36, blank=True)
     ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
-    prev_hash = models.CharField(_("前一哈希"), max_length=64)
-    hash = models.CharField(_("哈希"), max_length=64)
+    prev_hash = models.CharField(_("前一哈希"), max_length=64, blank=True)
+    hash = models.CharField(_("哈希"), max_length=64, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-seq"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        # Newest first; events not sealed yet are the newest of all.
+        ordering = [models.F("seq").desc(nulls_first=True), "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            # The sealer's queue: only the few events not sealed yet.
+            models.Index(
+                fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unsealed_idx"
+            ),
+        ]
         verbose_name = _("审计事件")
         verbose_name_plural = _("审计事件")
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_repr}"
+        return f"#{self.seq or '-'} {self.action} {self.object_repr}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Always an INSERT: an event already in the table (or an instance carrying an
@@ -68,7 +80,7 @@ class AuditEvent(models.Model):
 
 
 class AuditHead(models.Model):
-    """The single row holding the end of the chain; locking it serialises appends."""
+    """The single row holding the end of the chain; locking it serialises sealing."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.BigIntegerField(default=0)

@@ -12,11 +12,13 @@ import logging
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
+from django.core.cache import cache
 from django.db import models, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from minsheng.core import audit, policy
+from minsheng.core.commit import on_commit_once
 from minsheng.core.models import OutboxMessage
 from minsheng.core.outbox.backends import DeliveryError
 
@@ -88,7 +90,7 @@ def enqueue(
         kind=_limit(kind, "kind"),
         next_attempt_at=timezone.now(),
     )
-    _deliver_after_commit()
+    on_commit_once(_queue_delivery)  # one delivery task however many messages
     return message
 
 
@@ -97,19 +99,28 @@ def enqueue(
 enqueue_on_commit = enqueue
 
 
-def _deliver_after_commit() -> None:
-    """Queue one delivery task when the transaction commits, however many messages it wrote."""
-    connection = transaction.get_connection()
-    if not any(func is _queue_delivery for _sids, func, _robust in connection.run_on_commit):
-        transaction.on_commit(_queue_delivery)
+# Set while a delivery task waits in the queue: under load thousands of commits a minute
+# would otherwise each queue a task of their own, when one task sends them all. The task
+# clears it before it looks for messages, so a commit after that queues the next one; the
+# timeout lets a task lost with a dead worker be replaced.
+DELIVERY_QUEUED_KEY = "outbox:delivery-queued"
+DELIVERY_QUEUED_SECONDS = 10
+
+
+def delivery_started() -> None:
+    """Called by the delivery task before it reads the outbox."""
+    cache.delete(DELIVERY_QUEUED_KEY)
 
 
 def _queue_delivery() -> None:
     from minsheng.core.tasks import deliver_outbox
 
     try:
+        if not cache.add(DELIVERY_QUEUED_KEY, 1, timeout=DELIVERY_QUEUED_SECONDS):
+            return  # a queued task will find this commit's messages
         deliver_outbox.enqueue()
     except Exception:
+        cache.delete(DELIVERY_QUEUED_KEY)
         # The messages are committed; the worker's periodic sweep sends them anyway.
         logger.warning(
             "could not queue deliver_outbox; the periodic sweep will send", exc_info=True
@@ -140,5 +151,5 @@ def retry(ids: Collection[int] | None = None, *, by: User | None) -> int:
         object_repr=f"{len(pks)} 条发送失败的消息",
         after={"ids": pks},
     )
-    _deliver_after_commit()
+    on_commit_once(_queue_delivery)
     return len(pks)

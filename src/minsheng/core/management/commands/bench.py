@@ -25,14 +25,27 @@ class Command(BaseCommand):
             for b in bench.available():
                 self.stdout.write(f"  {b.name:<16} {b.description}")
             return
-        unknown = [n for n in names if bench.get(n) is None]
+        # Words after a benchmark that takes arguments are its arguments.
+        runs: list[tuple[str, list[str]]] = []
+        for word in names:
+            previous = bench.get(runs[-1][0]) if runs else None
+            if previous is not None and previous.takes_args and bench.get(word) is None:
+                runs[-1][1].append(word)
+            else:
+                runs.append((word, []))
+        unknown = [n for n, _args in runs if bench.get(n) is None]
         if unknown:
             raise CommandError(f"没有这个基准：{', '.join(unknown)}（不带参数运行可列出全部）")
-        for name in names:
+        for name, arguments in runs:
             benchmark = bench.get(name)
             assert benchmark is not None
             self.stdout.write(
                 self.style.MIGRATE_HEADING(f"{benchmark.name}: {benchmark.description}")
             )
-            for key, (value, unit) in benchmark.run(self.stdout.write).items():
+            results = (
+                benchmark.run(self.stdout.write, *arguments)
+                if benchmark.takes_args
+                else benchmark.run(self.stdout.write)
+            )
+            for key, (value, unit) in results.items():
                 self.stdout.write(f"  {key:<24} {value:>14,.1f} {unit}")
