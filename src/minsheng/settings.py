@@ -191,7 +191,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "minsheng.core.rediscache.ReusingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "minsheng"),
         }
@@ -238,6 +238,9 @@ CONTENT_SECURITY_POLICY = (
 
 # Requests one API token may make per period ("600/min"; periods sec, min, hour, day).
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")
+# Seconds each process trusts a token it has read; a revoked token or a stopped user is
+# refused by every process within this time (see core/tokens.py). 0 reads on every call.
+API_TOKEN_CACHE_SECONDS = float(os.environ.get("API_TOKEN_CACHE_SECONDS", "10"))
 
 # E-mail: the console by default; SMTP when EMAIL_HOST is set.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

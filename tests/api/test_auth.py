@@ -195,3 +195,45 @@ def test_no_token_for_a_deactivated_user():
 
     with pytest.raises(ValidationError):
         tokens.create_token(user, "热线系统")
+
+
+def test_a_token_is_read_once_per_process_within_the_cache_time(client, bearer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    headers = bearer(UserFactory(role=Role.DISPATCHER))
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert not [q for q in queries.captured_queries if "core_apitoken" in q["sql"]]
+
+
+def test_a_revoke_in_another_process_applies_when_the_cache_time_ends(client, settings):
+    user = UserFactory()
+    token, key = tokens.create_token(user, "热线系统")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    # As another process would: the row changes, this process's copy does not hear of it.
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=dt.datetime.now(dt.UTC))
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    settings.API_TOKEN_CACHE_SECONDS = 0
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_requests_do_not_share_the_cached_user(client, bearer):
+    user = UserFactory(role=Role.DISPATCHER)
+    key = bearer(user)["Authorization"].removeprefix("Bearer ")
+    first = tokens.authenticate(key)
+    assert first is not None
+    first.user.name = "changed by one request"
+    second = tokens.authenticate(key)
+    assert second is not None and second.user.name == user.name
+
+
+def test_a_revoke_in_this_process_applies_at_once(client):
+    user = UserFactory()
+    token, key = tokens.create_token(user, "热线系统")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    tokens.revoke_token(token.pk)
+    assert client.get("/api/v1/me", headers=headers).status_code == 401

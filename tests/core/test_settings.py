@@ -150,7 +150,7 @@ def test_postgresql_redis_and_log_dir_from_the_environment(tmp_path: Path) -> No
         "county",
     )
     assert db["CONN_MAX_AGE"] == 60
-    assert values["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["CACHES"]["default"]["BACKEND"] == "minsheng.core.rediscache.ReusingRedisCache"
     assert values["TASKS"]["default"]["BACKEND"] == "django_tasks_rq.RQBackend"
     assert values["LOGGING"]["handlers"]["file"]["filename"] == str(tmp_path / "minsheng.log")
     assert not (tmp_path / "var" / "minsheng.sqlite3").exists()

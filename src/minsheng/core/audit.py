@@ -28,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -160,6 +160,9 @@ def record(
     return event
 
 
+_SEAL_SQL = (  # the table name is the model's own, never input
+    f"UPDATE {AuditEvent._meta.db_table} SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s"  # noqa: S608
+)
 _last_seal = 0.0  # per process: when this process last tried to seal
 
 
@@ -201,8 +204,11 @@ def _seal_batch(*, wait: bool, batch: int) -> int:
             event.hash = compute_hash(event)
             head.last_seq, head.last_hash = event.seq, event.hash
         if events:
-            # Only sealers write these columns, and they all hold the head's lock.
-            AuditEvent.objects.bulk_update(events, ["seq", "prev_hash", "hash"], batch_size=500)
+            # Only sealers write these columns, and they all hold the head's lock. One
+            # statement per row, pipelined by the driver: bulk_update's CASE expressions
+            # cost more to build than the rows cost to write.
+            with connection.cursor() as cursor:
+                cursor.executemany(_SEAL_SQL, [(e.seq, e.prev_hash, e.hash, e.pk) for e in events])
             head.save(update_fields=["last_seq", "last_hash"])
     return len(events)
 

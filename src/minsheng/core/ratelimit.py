@@ -1,5 +1,5 @@
 """Fixed-window request counters in the shared cache (Redis in production), so that limits
-hold across processes: one ``incr`` per request, cheap enough for hot paths.
+hold across processes: one round trip to Redis per request, cheap enough for hot paths.
 
 Windows are aligned to the epoch, so "seconds left" needs no state from the counting call.
 """
@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.utils import timezone
+
+from minsheng.core.rediscache import ReusingRedisCache
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class Limit:
         if not ident:
             return True
         key = self._key(ident)
+        backend = caches["default"]
+        if isinstance(backend, ReusingRedisCache):
+            return backend.count(key, self.window + 5) <= self.limit
         cache.add(key, 0, timeout=self.window + 5)
         try:
             count = cache.incr(key)

@@ -8,23 +8,25 @@ one without ever seeing the key again.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import secrets
 import string
-from typing import TYPE_CHECKING
+import threading
+import time
+from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minsheng.core import audit, policy
-from minsheng.core.models import ApiToken
-
-if TYPE_CHECKING:
-    from minsheng.core.models import User
+from minsheng.core.models import ApiToken, User
 
 KEY_LENGTH = 40
 PREFIX_LENGTH = 8
@@ -32,6 +34,14 @@ _ALPHABET = string.ascii_letters + string.digits
 # Writing last_used_at on every call would turn each read into a write; once a minute
 # is precise enough to tell a live integration from a dead one.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+# An integration calls many times a second, and reading its token with the user and the
+# department is a query per call. Each process keeps what it read for
+# API_TOKEN_CACHE_SECONDS: a token revoked, or a user stopped, by another process stops
+# working within that time; in this process at once (see _forget).
+_recent: dict[str, tuple[float, ApiToken]] = {}
+_recent_lock = threading.Lock()
+_RECENT_MAX = 1000
 
 
 def hash_key(key: str) -> str:
@@ -77,6 +87,9 @@ def revoke_token(token_id: int, *, by: User | None = None) -> ApiToken:
     if by is not None:
         policy.require(by, "api.token.manage")
     token = ApiToken.objects.select_for_update().get(pk=token_id)
+    # Now, and again after commit in case a concurrent call re-read the row meanwhile.
+    _forget()
+    transaction.on_commit(_forget)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
@@ -84,15 +97,46 @@ def revoke_token(token_id: int, *, by: User | None = None) -> ApiToken:
     return token
 
 
+def _forget(*_args: Any, **_kwargs: Any) -> None:
+    with _recent_lock:
+        _recent.clear()
+
+
+# A user's role, department or "active" changed here: re-read every token at the next call.
+post_save.connect(_forget, sender=User, dispatch_uid="minsheng.tokens.forget")
+
+
+def _live_token(digest: str) -> ApiToken | None:
+    ttl = settings.API_TOKEN_CACHE_SECONDS
+    now = time.monotonic()
+    with _recent_lock:
+        hit = _recent.get(digest)
+    if hit is not None and now - hit[0] < ttl:
+        token = hit[1]
+    else:
+        found = (
+            ApiToken.objects.select_related("user", "user__department")
+            .filter(key_hash=digest, revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if found is None:
+            return None
+        token = found
+        if ttl > 0:
+            with _recent_lock:
+                if len(_recent) >= _RECENT_MAX:
+                    _recent.clear()
+                _recent[digest] = (now, token)
+    # Each request gets its own copy: threads of one process must not share the objects.
+    return copy.deepcopy(token)
+
+
 def authenticate(key: str) -> ApiToken | None:
     """The live token with this key (its user active), or None; notes when it was used."""
     if len(key) != KEY_LENGTH:
         return None
-    token = (
-        ApiToken.objects.select_related("user", "user__department")
-        .filter(key_hash=hash_key(key), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
+    digest = hash_key(key)
+    token = _live_token(digest)
     if token is None:
         return None
     now = timezone.now()
@@ -102,4 +146,8 @@ def authenticate(key: str) -> ApiToken | None:
             Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
         ).update(last_used_at=now)
         token.last_used_at = now
+        with _recent_lock:
+            hit = _recent.get(digest)
+            if hit is not None:
+                hit[1].last_used_at = now
     return token
