@@ -49,15 +49,22 @@ run: static
 test: static e2e-deps
 	scripts/ci_test.sh
 
-# Debian's Chromium for the end-to-end tests. CI installs it when missing; elsewhere the
-# e2e tests say why they skip.
+# Debian's Chromium for the end-to-end tests and a TrueType CJK font for the PDF documents
+# (reportlab embeds only TrueType outlines; Noto CJK is CFF). Installed when missing where
+# apt-get may run (CI, root, password-less sudo); elsewhere it says what to install.
 e2e-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
-	  if [ "$${CI:-}" = "true" ]; then \
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	for pkg in fonts-noto-cjk fonts-arphic-uming; do \
+	  dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$${CI:-}" = "true" ] || [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; then \
 	    $(SUDO) apt-get update; \
-	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium fonts-noto-cjk; \
-	  elif [ ! -x /usr/bin/chromium ]; then \
-	    echo "/usr/bin/chromium is missing: the end-to-end tests will skip (apt-get install chromium fonts-noto-cjk)"; \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
+	  else \
+	    echo "missing:$$missing (apt-get install$$missing): without chromium the end-to-end tests skip;"; \
+	    echo "without fonts-arphic-uming (a TrueType CJK font) the PDF documents cannot be made"; \
 	  fi; \
 	fi
 

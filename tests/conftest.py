@@ -29,6 +29,7 @@ def _small_demo(settings):
     """`minsheng demo` simulates a year of appeals; tests that load the demo need only a few."""
     settings.DEMO_APPEALS = 60
     settings.DEMO_SERVICE_EVENTS = 300
+    settings.DEMO_PROJECTS = False
 
 
 @pytest.fixture

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "minsheng.guide",
     "minsheng.appeals",
     "minsheng.evaluation",
+    "minsheng.projects",
     "minsheng.api",
 ]
 
@@ -242,6 +243,10 @@ API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")
 # refused by every process within this time (see core/tokens.py). 0 reads on every call.
 API_TOKEN_CACHE_SECONDS = float(os.environ.get("API_TOKEN_CACHE_SECONDS", "10"))
 
+# TrueType CJK fonts for PDF documents, tried in order ("path" or "path#index" for a .ttc);
+# empty: the Debian paths in minsheng.projects.pdf.DEFAULT_FONTS.
+PDF_FONTS = [p for p in os.environ.get("PDF_FONTS", "").split(os.pathsep) if p]
+
 # E-mail: the console by default; SMTP when EMAIL_HOST is set.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 if EMAIL_HOST:
@@ -308,3 +313,5 @@ COUNTY_NAME = os.environ.get("COUNTY_NAME", "示范县")
 # How many appeals `minsheng demo` simulates over the last year (tests load fewer).
 DEMO_APPEALS = int(os.environ.get("DEMO_APPEALS", "2000"))
 DEMO_SERVICE_EVENTS = int(os.environ.get("DEMO_SERVICE_EVENTS", "20000"))
+# Whether `minsheng demo` builds the two batches of practical projects ("0" skips them).
+DEMO_PROJECTS = os.environ.get("DEMO_PROJECTS", "1") != "0"

@@ -13,6 +13,7 @@ urlpatterns = [
     path("open311/v2/", include("minsheng.appeals.urls_open311")),
     path("", include("minsheng.appeals.urls")),
     path("", include("minsheng.evaluation.urls")),
+    path("", include("minsheng.projects.urls")),
     path("", include("minsheng.catalog.urls")),
     path("", include("minsheng.guide.urls")),
     path("", include("minsheng.core.urls")),

@@ -32,6 +32,8 @@ PUBLIC_OPERATIONS = {
     ("get", "/api/v1/catalog/matters"),
     ("get", "/api/v1/catalog/matters/{code}"),
     ("post", "/api/v1/guide/ask"),
+    ("get", "/api/v1/projects/public/batches"),
+    ("get", "/api/v1/projects/public/batches/{batch_id}"),
 }
 
 

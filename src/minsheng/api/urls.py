@@ -7,6 +7,7 @@ later, is closed unless it says ``auth=None``.
 from minsheng.api import appeals, core, evaluation
 from minsheng.api import catalog as catalog_api
 from minsheng.api import guide as guide_api
+from minsheng.api import projects as projects_api
 from minsheng.api.auth import SessionAuth, TokenAuth, TokenRateThrottle
 from minsheng.api.base import MinshengAPI
 
@@ -29,3 +30,4 @@ api.add_router("", appeals.router)
 api.add_router("", catalog_api.router)
 api.add_router("", evaluation.router)
 api.add_router("", guide_api.router)
+api.add_router("", projects_api.router)

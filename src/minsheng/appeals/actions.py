@@ -1090,9 +1090,15 @@ def merge(master_id: int, duplicate_ids: Iterable[int], *, by: User) -> list[App
 
 @transaction.atomic
 def promote(
-    appeal_id: int, *, reason: str, by: User, expected_version: int | None = None
+    appeal_id: int,
+    *,
+    reason: str,
+    by: User,
+    expected_version: int | None = None,
+    project_id: int | None = None,
 ) -> Appeal:
-    """转实事项目: the appeal cannot be solved at once and goes to the practical projects."""
+    """转实事项目: the appeal cannot be solved at once and goes to the practical projects;
+    with ``project_id`` it (and the appeals merged into it) is linked to that project."""
     if len(reason.strip()) < 4:
         raise AppealError(
             _("请写明转为实事项目的原因"),
@@ -1129,6 +1135,12 @@ def promote(
             public=True,
         )
         _audit(by, "appeal.promoted", merged, merged_before, master=appeal.pk)
+    if project_id is not None:
+        from minsheng.projects import actions as project_actions
+
+        # The project's lock after the appeals', as every promotion takes them.
+        project = project_actions.lock(project_id)
+        project_actions.link_appeals(project, [a.pk for a in [appeal, *followers]], by)
     for target in [appeal, *followers]:
         _sms(
             target,
