@@ -242,6 +242,8 @@ API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")
 # Seconds each process trusts a token it has read; a revoked token or a stopped user is
 # refused by every process within this time (see core/tokens.py). 0 reads on every call.
 API_TOKEN_CACHE_SECONDS = float(os.environ.get("API_TOKEN_CACHE_SECONDS", "10"))
+# The same for the window pads' device tokens (evaluation.actions.pad_for_token).
+PAD_TOKEN_CACHE_SECONDS = float(os.environ.get("PAD_TOKEN_CACHE_SECONDS", "10"))
 
 # TrueType CJK fonts for PDF documents, tried in order ("path" or "path#index" for a .ttc);
 # empty: the Debian paths in minsheng.projects.pdf.DEFAULT_FONTS.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import uuid
@@ -9,6 +10,7 @@ import uuid
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from minsheng.core import tokens
@@ -98,8 +100,10 @@ def test_pads_are_rate_limited(monkeypatch: pytest.MonkeyPatch, client: Client) 
     event_at(hall)
     body = {"uuid": str(uuid.uuid4()), "level": 5}
     assert _pad_post(client, hall.window.pk, token, body).status_code == 201
+    event_at(hall, started_at=timezone.now() + dt.timedelta(minutes=1))  # the next citizen
     limited = _pad_post(client, hall.window.pk, token, {**body, "uuid": str(uuid.uuid4())})
-    assert limited.status_code == 429
+    assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
+    assert Rating.objects.count() == 1
 
 
 def test_the_back_to_back_kiosk(client: Client) -> None:
@@ -235,9 +239,12 @@ def test_the_hotline_form(client: Client) -> None:
     assert client.get(url).status_code == 403
 
 
-def test_statistics_pages_export_and_public_page(client: Client) -> None:
+def test_statistics_pages_export_and_public_page(
+    client: Client, django_capture_on_commit_callbacks
+) -> None:
     hall = make_hall()
-    actions.rate_by_hotline(event_at(hall).pk, actions.RatingInput(5), by=hall.operator)
+    with django_capture_on_commit_callbacks(execute=True):  # the month is marked on commit
+        actions.rate_by_hotline(event_at(hall).pk, actions.RatingInput(5), by=hall.operator)
     stats.refresh_dirty()
     client.force_login(hall.clerk)
     assert client.get(reverse("evaluation:stats")).status_code == 403

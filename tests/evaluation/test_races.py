@@ -126,3 +126,45 @@ def test_a_pad_resends_while_its_first_send_is_still_in_flight(hall: Hall) -> No
     assert _race(send, send) == ["ok", "ok"]
     assert [r.replayed for r in results] == [False, True]
     assert Rating.objects.count() == 1
+
+
+@postgres_only
+@racing
+def test_a_rating_committed_during_the_rollup_is_not_lost(hall: Hall) -> None:
+    from minsheng.evaluation import stats
+    from minsheng.evaluation.models import DirtyMonth
+
+    first, second = event_at(hall), event_at(hall)
+    actions.rate_by_hotline(first.pk, actions.RatingInput(5), by=hall.operator)
+    month = actions.month_of(first.started_at)
+    assert DirtyMonth.objects.filter(month=month).exists()
+    rated = threading.Event()
+    release = threading.Event()
+    failure: list[str] = []
+
+    def rate_slowly() -> None:
+        close_old_connections()
+        try:
+            with transaction.atomic():
+                actions.rate_by_hotline(second.pk, actions.RatingInput(4), by=hall.operator)
+                rated.set()
+                assert release.wait(10)
+        except Exception as error:
+            failure.append(repr(error))
+        finally:
+            rated.set()
+            connections.close_all()
+
+    thread = threading.Thread(target=rate_slowly)
+    thread.start()
+    assert rated.wait(10)
+    # The rollup runs while the second rating is written but not yet committed.
+    assert stats.refresh_dirty() == [month]
+    release.set()
+    thread.join(10)
+    assert not failure, failure
+
+    assert DirtyMonth.objects.filter(month=month).exists()  # marked again by the commit
+    assert stats.refresh_dirty() == [month]
+    _rows, total = stats.compute(stats.Query("staff", month, month))
+    assert total.rated == 2

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.test import TestCase
 
 from minsheng.evaluation import actions, stats
 from minsheng.evaluation.models import DefaultMode, EvaluationSettings, MonthlyStat
@@ -34,41 +35,43 @@ def build_month(hall: Hall) -> None:
     王芳 (clerk2): 5 events; rated 5,4 and a 非常不满意 whose appeal was upheld.
     One event in April (another month) by clerk: rated 5.
     """
-    with time_machine.travel(DAY, tick=False):
-        clerk = [
-            event_at(hall, started_at=DAY - dt.timedelta(hours=1, minutes=i)) for i in range(10)
-        ]
-        clerk2 = [
-            event_at(hall, staff=hall.clerk2, started_at=DAY - dt.timedelta(minutes=i))
-            for i in range(5)
-        ]
-        for event, level in zip(clerk, [5, 5, 4, 3, 2, 1], strict=False):
-            _rate(hall, event.pk, level)
-        pad, _raw = pad_for(hall)
-        actions.rate_from_pad(
-            pad, actions.uuid.uuid4(), actions.RatingInput(5), event_id=clerk2[0].pk
-        )
-        _rate(hall, clerk2[1].pk, 4, channel="kiosk")
-        excluded = _rate(hall, clerk2[2].pk, 1)
-        appeal = actions.file_appeal(excluded, by=hall.clerk2, reason="系统故障，非本人原因")
-        actions.decide_appeal(appeal.pk, by=hall.supervisor, upheld=True, note="属实")
-        cases = list(actions.Case.objects.filter(rating__staff=hall.clerk).order_by("pk"))
-        for case in cases:
-            actions.verify_case(case.pk, by=hall.handler, note="已回访")
-        first = cases[0]
-        actions.classify_case(first.pk, by=hall.head, finding="reasonable")
-        actions.rectify_case(first.pk, by=hall.handler, measures="增开窗口")
-        actions.feedback_case(first.pk, by=hall.handler, note="已告知", level=4)
-        actions.review_case(first.pk, by=hall.supervisor, approve=True)
-    with time_machine.travel(DAY + dt.timedelta(days=20), tick=False):
-        EvaluationSettings.objects.filter(pk=1).update(
-            default_mode=DefaultMode.BASIC, default_after_days=15
-        )
-        # The sweep gives every unrated old event its default: clerk 4, clerk2 2.
-        assert actions.apply_default_ratings() == 6
-    april = DAY + dt.timedelta(days=30)
-    with time_machine.travel(april, tick=False):
-        _rate(hall, event_at(hall, started_at=april).pk, 5)
+    # The rollup months are marked when each change commits: run those callbacks here.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        with time_machine.travel(DAY, tick=False):
+            clerk = [
+                event_at(hall, started_at=DAY - dt.timedelta(hours=1, minutes=i)) for i in range(10)
+            ]
+            clerk2 = [
+                event_at(hall, staff=hall.clerk2, started_at=DAY - dt.timedelta(minutes=i))
+                for i in range(5)
+            ]
+            for event, level in zip(clerk, [5, 5, 4, 3, 2, 1], strict=False):
+                _rate(hall, event.pk, level)
+            pad, _raw = pad_for(hall)
+            actions.rate_from_pad(
+                pad, actions.uuid.uuid4(), actions.RatingInput(5), event_id=clerk2[0].pk
+            )
+            _rate(hall, clerk2[1].pk, 4, channel="kiosk")
+            excluded = _rate(hall, clerk2[2].pk, 1)
+            appeal = actions.file_appeal(excluded, by=hall.clerk2, reason="系统故障，非本人原因")
+            actions.decide_appeal(appeal.pk, by=hall.supervisor, upheld=True, note="属实")
+            cases = list(actions.Case.objects.filter(rating__staff=hall.clerk).order_by("pk"))
+            for case in cases:
+                actions.verify_case(case.pk, by=hall.handler, note="已回访")
+            first = cases[0]
+            actions.classify_case(first.pk, by=hall.head, finding="reasonable")
+            actions.rectify_case(first.pk, by=hall.handler, measures="增开窗口")
+            actions.feedback_case(first.pk, by=hall.handler, note="已告知", level=4)
+            actions.review_case(first.pk, by=hall.supervisor, approve=True)
+        with time_machine.travel(DAY + dt.timedelta(days=20), tick=False):
+            EvaluationSettings.objects.filter(pk=1).update(
+                default_mode=DefaultMode.BASIC, default_after_days=15
+            )
+            # The sweep gives every unrated old event its default: clerk 4, clerk2 2.
+            assert actions.apply_default_ratings() == 6
+        april = DAY + dt.timedelta(days=30)
+        with time_machine.travel(april, tick=False):
+            _rate(hall, event_at(hall, started_at=april).pk, 5)
 
 
 MARCH = dt.date(2026, 3, 1)

@@ -117,6 +117,39 @@ def test_a_pad_without_an_event_rates_nothing() -> None:
     assert actions.current_event(hall.window) is None  # rated: wait for the next one
 
 
+def test_a_resent_rating_is_answered_after_the_current_event_moved_on() -> None:
+    hall = make_hall()
+    pad, _raw = pad_for(hall)
+    first_event = event_at(hall)
+    key = uuid.uuid4()
+    first = actions.rate_from_pad(pad, key, _input(5))
+    assert first.rating.event == first_event
+    event_at(hall, started_at=first_event.started_at + dt.timedelta(minutes=5))  # next citizen
+    # The tablet did not get the answer and sends the same rating again, without an event.
+    again = actions.rate_from_pad(pad, key, _input(5))
+    assert again.replayed and again.rating.pk == first.rating.pk
+    assert Rating.objects.count() == 1
+    assert actions.current_event(hall.window) is not None  # the new event is still unrated
+
+
+def test_each_process_keeps_a_pad_for_a_few_seconds(settings) -> None:
+    hall = make_hall()
+    pad, raw = pad_for(hall)
+    settings.PAD_TOKEN_CACHE_SECONDS = 60
+    assert actions.pad_for_token(hall.window.pk, raw) is not None
+    # Another process stops the pad (no signal reaches this one): kept until it expires.
+    PadDevice.objects.filter(pk=pad.pk).update(active=False)
+    assert actions.pad_for_token(hall.window.pk, raw) is not None
+    settings.PAD_TOKEN_CACHE_SECONDS = 0
+    assert actions.pad_for_token(hall.window.pk, raw) is None
+    # Unbinding in this process takes effect at once, whatever the cache time.
+    PadDevice.objects.filter(pk=pad.pk).update(active=True)
+    settings.PAD_TOKEN_CACHE_SECONDS = 60
+    assert actions.pad_for_token(hall.window.pk, raw) is not None
+    actions.unbind_pad(pad.pk, by=hall.head)
+    assert actions.pad_for_token(hall.window.pk, raw) is None
+
+
 def test_bad_ratings_need_reasons_and_open_a_case() -> None:
     hall = make_hall()
     event = event_at(hall)

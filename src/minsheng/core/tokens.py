@@ -8,14 +8,10 @@ one without ever seeing the key again.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import secrets
 import string
-import threading
-import time
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from minsheng.core import audit, policy
 from minsheng.core.models import ApiToken, User
+from minsheng.core.recent import Recent
 
 KEY_LENGTH = 40
 PREFIX_LENGTH = 8
@@ -38,10 +35,8 @@ LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 # An integration calls many times a second, and reading its token with the user and the
 # department is a query per call. Each process keeps what it read for
 # API_TOKEN_CACHE_SECONDS: a token revoked, or a user stopped, by another process stops
-# working within that time; in this process at once (see _forget).
-_recent: dict[str, tuple[float, ApiToken]] = {}
-_recent_lock = threading.Lock()
-_RECENT_MAX = 1000
+# working within that time; in this process at once.
+_recent: Recent[ApiToken] = Recent(lambda: settings.API_TOKEN_CACHE_SECONDS)
 
 
 def hash_key(key: str) -> str:
@@ -88,8 +83,8 @@ def revoke_token(token_id: int, *, by: User | None = None) -> ApiToken:
         policy.require(by, "api.token.manage")
     token = ApiToken.objects.select_for_update().get(pk=token_id)
     # Now, and again after commit in case a concurrent call re-read the row meanwhile.
-    _forget()
-    transaction.on_commit(_forget)
+    _recent.clear()
+    transaction.on_commit(_recent.clear)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
@@ -97,38 +92,19 @@ def revoke_token(token_id: int, *, by: User | None = None) -> ApiToken:
     return token
 
 
-def _forget(*_args: Any, **_kwargs: Any) -> None:
-    with _recent_lock:
-        _recent.clear()
-
-
 # A user's role, department or "active" changed here: re-read every token at the next call.
-post_save.connect(_forget, sender=User, dispatch_uid="minsheng.tokens.forget")
+post_save.connect(_recent.clear, sender=User, dispatch_uid="minsheng.tokens.forget")
 
 
 def _live_token(digest: str) -> ApiToken | None:
-    ttl = settings.API_TOKEN_CACHE_SECONDS
-    now = time.monotonic()
-    with _recent_lock:
-        hit = _recent.get(digest)
-    if hit is not None and now - hit[0] < ttl:
-        token = hit[1]
-    else:
-        found = (
+    return _recent.get(
+        digest,
+        lambda: (
             ApiToken.objects.select_related("user", "user__department")
             .filter(key_hash=digest, revoked_at__isnull=True, user__is_active=True)
             .first()
-        )
-        if found is None:
-            return None
-        token = found
-        if ttl > 0:
-            with _recent_lock:
-                if len(_recent) >= _RECENT_MAX:
-                    _recent.clear()
-                _recent[digest] = (now, token)
-    # Each request gets its own copy: threads of one process must not share the objects.
-    return copy.deepcopy(token)
+        ),
+    )
 
 
 def authenticate(key: str) -> ApiToken | None:
@@ -146,8 +122,5 @@ def authenticate(key: str) -> ApiToken | None:
             Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
         ).update(last_used_at=now)
         token.last_used_at = now
-        with _recent_lock:
-            hit = _recent.get(digest)
-            if hit is not None:
-                hit[1].last_used_at = now
+        _recent.touch(digest, lambda kept: setattr(kept, "last_used_at", now))
     return token

@@ -220,13 +220,17 @@ def refresh_month(month: dt.date) -> int:
 
 
 def refresh_dirty(limit: int = 24) -> list[dt.date]:
-    """Rebuild the months the actions marked; a month marked again meanwhile stays marked."""
+    """Rebuild the months the actions marked. Each mark is deleted before its month is
+    read: a change committed meanwhile marks the month again (see ``actions.mark_dirty``)."""
     done = []
-    for mark in list(DirtyMonth.objects.order_by("month")[:limit]):
-        marked_at = mark.marked_at
-        refresh_month(mark.month)
-        DirtyMonth.objects.filter(month=mark.month, marked_at=marked_at).delete()
-        done.append(mark.month)
+    for month in list(DirtyMonth.objects.order_by("month").values_list("month", flat=True)[:limit]):
+        DirtyMonth.objects.filter(month=month).delete()
+        try:
+            refresh_month(month)
+        except Exception:
+            DirtyMonth.objects.bulk_create([DirtyMonth(month=month)], ignore_conflicts=True)
+            raise
+        done.append(month)
     return done
 
 
