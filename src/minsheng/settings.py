@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "minsheng.appeals",
     "minsheng.evaluation",
     "minsheng.projects",
+    "minsheng.intelligence",
     "minsheng.api",
 ]
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("minsheng.appeals.urls")),
     path("", include("minsheng.evaluation.urls")),
     path("", include("minsheng.projects.urls")),
+    path("", include("minsheng.intelligence.urls")),
     path("", include("minsheng.catalog.urls")),
     path("", include("minsheng.guide.urls")),
     path("", include("minsheng.core.urls")),

@@ -116,7 +116,13 @@ def test_citizen_to_closed_loop_in_the_browser(page: Page, live_server) -> None:
     page.locator("#action-sign button[type=submit]").click()
     expect(page.locator(".status").first).to_have_text(str(State.HANDLING.label))
     act(page, "reply")
+    # A template answer first: the reply check holds it back with its warnings.
+    page.fill("#reply_text", "您反映的问题已转交相关部门处理。")
+    page.locator("#action-reply button[type=submit]").click()
+    expect(page.locator("#action-reply")).to_contain_text("仍然发送")
+    expect(page.locator(".status").first).to_have_text(str(State.HANDLING.label))
     page.fill("#reply_text", REPLY)
+    page.locator("#reply_override").check()
     page.locator("#action-reply button[type=submit]").click()
     expect(page.locator(".status").first).to_have_text(str(State.REPLIED.label))
 

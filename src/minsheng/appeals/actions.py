@@ -388,7 +388,15 @@ def submit(
         % {"county": django_settings.COUNTY_NAME, "number": appeal.number, "code": code},
         "appeal.received",
     )
+    transaction.on_commit(lambda: _after_intake(appeal.pk))
     return Submitted(appeal, code)
+
+
+def _after_intake(appeal_id: int) -> None:
+    # The classifier may route it (when the county turned that on); its own module decides.
+    from minsheng.intelligence import routing
+
+    routing.after_intake(appeal_id)
 
 
 @transaction.atomic
@@ -756,8 +764,16 @@ def _followers(appeal: Appeal) -> list[Appeal]:
 
 
 @transaction.atomic
-def reply(appeal_id: int, *, text: str, by: User, expected_version: int | None = None) -> Appeal:
-    """答复 the citizen; every appeal merged into this one gets the same reply."""
+def reply(
+    appeal_id: int,
+    *,
+    text: str,
+    by: User,
+    expected_version: int | None = None,
+    check: dict[str, Any] | None = None,
+) -> Appeal:
+    """答复 the citizen; every appeal merged into this one gets the same reply. ``check``
+    (the reply check's scores and overridden warnings) is kept in the audit record."""
     if len(text.strip()) < 10:
         raise AppealError(
             _("答复内容过短，请写明办理结果"),
@@ -774,7 +790,7 @@ def reply(appeal_id: int, *, text: str, by: User, expected_version: int | None =
         appeal.handling_days = calendar.working_days_between(appeal.dispatched_at, now)
     appeal.save()
     _event(appeal, "replied", by, appeal.reply, public=True)
-    _audit(by, "appeal.replied", appeal, before)
+    _audit(by, "appeal.replied", appeal, before, **({"reply_check": check} if check else {}))
     _send_reply(appeal)
     _drop_pending_extensions(appeal, _("诉求已答复，延期申请自动撤销"))
     resolve_supervisions(appeal)

@@ -279,7 +279,26 @@ class DecideExtensionForm(forms.Form):
 
 
 class ReplyForm(VersionForm):
-    text = forms.CharField(label=_("答复内容"), widget=forms.Textarea(attrs={"rows": 5}))
+    # The action's own minimum, checked here too so that it is reported before the
+    # reply check's warnings.
+    text = forms.CharField(
+        label=_("答复内容"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        min_length=10,
+        error_messages={"min_length": _("答复内容至少10个字")},
+    )
+    override = forms.BooleanField(
+        label=_("仍然发送"),
+        required=False,
+        help_text=_("已看过答复检查的提示，确认按现有内容发送"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The box is offered only once the check's warnings are on the page (a form shown
+        # again after a submission), so that it is ticked after reading them, not before.
+        if not self.is_bound:
+            self.fields["override"].widget = forms.HiddenInput()
 
 
 _YES_NO = [("1", _("已解决")), ("0", _("未解决"))]

@@ -8,6 +8,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("new/", citizen.submit, name="submit"),
     path("new/done/", citizen.submitted, name="submitted"),
     path("new/villages/", citizen.villages, name="villages"),
+    path("new/similar/", citizen.similar, name="similar"),
     path("track/", citizen.track, name="track"),
     path("track/<str:number>/", citizen.status, name="status"),
     path("lookup/", citizen.lookup_start, name="lookup"),

@@ -37,6 +37,8 @@ from minsheng.appeals.numbers import check_query_code, hash_query_code
 from minsheng.appeals.states import State
 from minsheng.core.forms import client_ip
 from minsheng.core.models import User
+from minsheng.core.ratelimit import Limit
+from minsheng.intelligence.similar import for_citizen
 
 # New appeals from one address per hour: a service hall's shared connection stays well
 # below it, a script flooding the form does not.
@@ -45,6 +47,11 @@ SUBMIT_PER_IP = RateLimit("submit-ip", 30, 3600)
 # guessed from many addresses.
 TRACK_FAILURES_PER_IP = RateLimit("track-ip", 20, 900)
 TRACK_FAILURES_PER_NUMBER = RateLimit("track-number", 5, 900)
+# "Already reported" look-ups while a citizen types: a few per form, so a hall's shared
+# address stays below it and a script reading the county's appeals does not.
+SIMILAR_PER_IP = Limit("appeals-similar", 300, 600)
+# Only the start of a long description is looked at: it names the problem.
+SIMILAR_BODY_CHARS = 500
 
 SESSION_CLIENT = "appeals_client"  # this browser's idempotency client id
 SESSION_SUBMITTED = "appeals_submitted"  # {"id", "code"} of the last submission
@@ -195,6 +202,26 @@ def villages(request: HttpRequest) -> HttpResponse:
     """The village select for the chosen town (htmx swaps it in when the town changes)."""
     form = SubmitForm(initial={"town": request.GET.get("town")})
     return render(request, "appeals/citizen/_village_field.html", {"form": form})
+
+
+def _id_param(request: HttpRequest, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None
+
+
+@require_GET
+def similar(request: HttpRequest) -> HttpResponse:
+    """The fragment "以下问题已有群众反映" that htmx puts under the form as it is filled in."""
+    if not SIMILAR_PER_IP.hit(client_ip(request)):
+        return HttpResponse(status=429)
+    title = request.GET.get("title", "").strip()[:100]
+    body = request.GET.get("body", "").strip()[:SIMILAR_BODY_CHARS]
+    items = (
+        for_citizen(title, body, _id_param(request, "town"), _id_param(request, "village"))
+        if len(title) + len(body) >= 4
+        else []
+    )
+    return render(request, "appeals/citizen/_similar.html", {"items": items})
 
 
 # ---------------------------------------------------------------- track

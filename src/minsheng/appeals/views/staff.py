@@ -31,6 +31,7 @@ from minsheng.appeals.views import staff_actions
 from minsheng.appeals.views import staff_queries as queries
 from minsheng.core import access, audit, policy
 from minsheng.core.models import User
+from minsheng.intelligence import routing
 
 PAGE_SIZE = 25
 
@@ -227,6 +228,7 @@ def render_detail(
         "supervisions": appeal.supervisions.select_related("raised_by"),
         "merged_appeals": queries.visible_appeals(user).filter(merged_into=appeal),
         "action_forms": staff_actions.forms_for(user, appeal, bound),
+        "advice": routing.advice_for(user, appeal),
         "can_unmask": access.can_see_unmasked(user, "appeal.view_personal", appeal),
         "contact_shown": contact_shown,
         "error": error,

@@ -23,6 +23,8 @@ from minsheng.appeals.states import OPEN_STATES, STEPS, State, Step
 from minsheng.appeals.views import staff_queries as queries
 from minsheng.core import policy
 from minsheng.core.models import User
+from minsheng.intelligence import routing
+from minsheng.intelligence.replycheck import check_reply
 
 Run = Callable[[User, Appeal, dict[str, Any]], str]
 
@@ -157,6 +159,8 @@ def _dispatch(user: User, appeal: Appeal, data: dict[str, Any]) -> str:
         by=user,
         expected_version=data["version"],
     )
+    # Sending it elsewhere than the classifier's first choice teaches the next model.
+    routing.note_dispatch(appeal.pk, data["department"].pk, by=user)
     return _("已派至%(dept)s") % {"dept": done.lead_department}
 
 
@@ -202,7 +206,26 @@ def _decide_extension(user: User, appeal: Appeal, data: dict[str, Any]) -> str:
 
 
 def _reply(user: User, appeal: Appeal, data: dict[str, Any]) -> str:
-    actions.reply(appeal.pk, text=data["text"], by=user, expected_version=data["version"])
+    # A reply that may not be sent now fails in the action (conflict, no right) instead.
+    check = (
+        check_reply(appeal.title, appeal.body, data["text"]) if _may_reply(user, appeal) else None
+    )
+    if check is not None and check.warnings and not data["override"]:
+        raise AppealError(
+            _("答复检查有提示：请修改答复，或确认无误后勾选“仍然发送”再提交"),
+            code="validation_error",
+            fields={
+                "text": [warning.message for warning in check.warnings],
+                "override": [_("确认以上提示后勾选此项，答复将按现有内容发送")],
+            },
+        )
+    actions.reply(
+        appeal.pk,
+        text=data["text"],
+        by=user,
+        expected_version=data["version"],
+        check=check.as_record(overridden=bool(check.warnings)) if check is not None else None,
+    )
     return _("已答复，群众将收到评价短信")
 
 
@@ -298,6 +321,11 @@ def initial_for(name: str, appeal: Appeal) -> dict[str, Any]:
         if rule is not None:
             initial["department"] = rule.department_id
             initial["co_departments"] = list(rule.co_departments.values_list("pk", flat=True))
+        else:
+            # No category yet: the classifier's first choice, which the dispatcher checks.
+            best = next(iter(routing.suggestions(appeal)), None)
+            if best is not None and best.department_id is not None:
+                initial["department"] = best.department_id
     elif name == "decide_extension":
         pending = _pending_extension(appeal)
         if pending is not None:
