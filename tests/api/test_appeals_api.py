@@ -374,8 +374,8 @@ def test_the_closed_loop_through_the_api(org):
     )
     assert response.json()["extensions"][0]["status"] == "approved"
     assert response.json()["extension_count"] == 1
-    response = post(handler, f"{base}/reply", {"text": "已更换路灯灯具，现已恢复照明。"})
-    assert response.json()["state"] == "replied"
+    response = post(handler, f"{base}/reply", {"text": GOOD_REPLY})
+    assert response.json()["state"] == "replied", response.content
     response = post(
         dispatcher, f"{base}/callback", {"resolved": True, "level": "satisfied", "comment": "好"}
     )
@@ -383,6 +383,32 @@ def test_the_closed_loop_through_the_api(org):
     assert response.status_code == 200
     assert response.json()["state"] == "closed"
     assert response.json()["satisfaction"] == "satisfied"
+
+
+GOOD_REPLY = (
+    "您好！经现场核实，您反映的东门村村口路灯不亮问题属实。我单位已更换路灯灯具，现已恢复照明，"
+    "并将于本月底前完成全村路灯检修。如有疑问请联系城关镇村建办，电话0530-1234567。感谢您的监督！"
+)
+
+
+def test_a_reply_with_warnings_is_sent_only_when_overridden(org):
+    appeal = dispatched(org, "a")
+    actions.sign(appeal.pk, by=org["handler_a"])
+    handler = as_user(org["handler_a"])
+    url = f"/api/v1/appeals/{appeal.pk}/reply"
+
+    refused = post(handler, url, {"text": "已更换路灯灯具，现已恢复照明。"})
+    assert refused.status_code == 422
+    error = error_of(refused)
+    assert error["code"] == "reply_check"
+    assert {"no_contact", "no_courtesy"} <= set(error["fields"]["warnings"])
+    assert len(error["fields"]["text"]) == len(error["fields"]["warnings"])
+    assert Appeal.objects.get(pk=appeal.pk).state == State.HANDLING
+
+    sent = post(handler, url, {"text": "已更换路灯灯具，现已恢复照明。", "override": True})
+    assert sent.status_code == 200 and sent.json()["state"] == "replied"
+    record = AuditEvent.objects.filter(action="appeal.replied").latest("seq")
+    assert "no_contact" in record.after["reply_check"]["overridden"]
 
 
 def test_stale_version_is_a_409_conflict(org):

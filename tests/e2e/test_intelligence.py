@@ -55,3 +55,19 @@ def test_the_dispatcher_routes_with_the_suggestions(page: Page) -> None:
     correction = RoutingCorrection.objects.get()
     assert correction.suggested_label == TRAFFIC and correction.chosen_department == education
     expect.set_options(timeout=5_000)
+
+
+def test_the_leader_sees_this_weeks_hot_issues_on_the_dashboard(page: Page) -> None:
+    expect.set_options(timeout=TIMEOUT_MS)
+    for _ in range(3):
+        submit("丽发新城搅拌站夜间噪音扰民")
+    leader = UserFactory(role=Role.LEADER)
+
+    log_in(page, leader.username)
+    page.goto(reverse("appeals:kpi"))
+    panel = page.locator("#hot-panel")
+    expect(panel).to_contain_text("近 7 天热点问题")  # filled in by htmx after the page
+    expect(panel).to_contain_text("搅拌站")
+    panel.get_by_role("link", name="查看全部热点、地点和图表").click()
+    expect(page.locator("h1")).to_have_text("热点问题")
+    expect.set_options(timeout=5_000)

@@ -139,11 +139,56 @@ def test_a_suggestion_carries_the_category_and_the_department_of_the_closest_rul
 
 
 def test_the_lexicon_in_production_comes_from_the_category_tree():
-    top = CategoryFactory(code="jt", name=TRAFFIC)
+    top = CategoryFactory(code="jt", name=TRAFFIC, keywords="黑车，拉客")
     middle = CategoryFactory(code="jt-gj", name="公共交通", parent=top)
-    CategoryFactory(code="jt-gj-1", name="出租车管理", parent=middle)
+    CategoryFactory(code="jt-gj-1", name="出租车管理", parent=middle, keywords="拒载 绕路、打表")
+    hidden = CategoryFactory(code="old", name="旧分类", active=False)
+    CategoryFactory(code="old-1", name="停用分支", parent=hidden, keywords="不该出现")
     entries = classifier.category_tree_entries()
-    assert sorted(entries) == [(TRAFFIC, "公共交通"), (TRAFFIC, "出租车管理")]
+    assert sorted(entries) == sorted(
+        [
+            (TRAFFIC, "公共交通"),
+            (TRAFFIC, "出租车管理"),
+            (TRAFFIC, "黑车"),
+            (TRAFFIC, "拉客"),
+            (TRAFFIC, "拒载"),
+            (TRAFFIC, "绕路"),
+            (TRAFFIC, "打表"),
+        ]
+    )
+
+
+def test_the_built_in_dictionary_covers_every_class_of_the_national_catalogue():
+    entries = classifier.keyword_entries()
+    classes = {level1 for level1, _term in entries}
+    assert len(classes) == 15 and {TRAFFIC, SCHOOL, PENSION} <= classes
+    assert (PENSION, "欠薪") in entries and (TRAFFIC, "拒载") in entries
+
+
+def test_everyday_words_from_the_dictionary_classify_messages_the_training_never_saw():
+    # Nothing in the training rows speaks of 快递 or 驿站; only the dictionary does, and
+    # without it 收费 pulls the message to the school class (学校乱收费).
+    message = ("快递驿站乱收费", "快递驿站取件每件收一元。")
+    data = rows()
+    with_words = Classifier(classifier.county_lexicon(keywords=classifier.BUILTIN_KEYWORDS))
+    without = Classifier(build_lexicon([]))
+    assert with_words.fit(data.texts, data.labels).rank(*message)[0][0] == TRAFFIC
+    assert without.fit(data.texts, data.labels).rank(*message)[0][0] != TRAFFIC
+
+
+def test_long_terms_are_found_anywhere_even_overlapping_and_at_the_end():
+    model = Classifier({"公交线路": (TRAFFIC,), "线路改造": (PENSION,), "补课费": (SCHOOL,)})
+    model.labels = [PENSION, SCHOOL, TRAFFIC]
+    text = "新开公交线路改造好了还收补课费"
+    evidence = model._lexicon_evidence([classifier.words(text)], [text]).toarray()[0]
+    assert evidence.tolist() == pytest.approx([1 / 3, 1 / 3, 1 / 3])
+
+
+def test_a_keyword_file_without_words_is_refused(tmp_path):
+    path = tmp_path / "words.csv"
+    path.write_text("level1,topic,keywords\n交通运输,出租车,\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="词典中没有词"):
+        classifier.keyword_entries(path)
 
 
 def test_corrections_are_recorded_and_used_by_retraining():
@@ -215,3 +260,12 @@ def test_a_dispatcher_does_not_see_the_classifier_admin(client):
     client.force_login(UserFactory(role=Role.DISPATCHER, is_staff=True))
     response = client.get(reverse("admin:intelligence_classifierversion_changelist"))
     assert response.status_code in {302, 403}
+
+
+@pytest.mark.parametrize("labels", [(TRAFFIC, SCHOOL), (TRAFFIC, SCHOOL, PENSION)])
+def test_probabilities_are_those_of_the_fitted_logistic_regression(labels):
+    data = rows([e for e in EXAMPLES if e[2] in labels])
+    model = Classifier(build_lexicon(TAXONOMY)).fit(data.texts, data.labels)
+    texts = [classifier.appeal_text(*BUS), classifier.appeal_text("学校收费", "补课费太高")]
+    expected = model.model.predict_proba(model._features(texts))
+    assert model.predict_proba(texts) == pytest.approx(expected)

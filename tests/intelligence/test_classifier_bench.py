@@ -10,7 +10,7 @@ from tests.intelligence.factories import EXAMPLES, TAXONOMY, write_csv
 
 KEYS = {
     f"{model}_{dataset}_{metric}"
-    for model in ("ours", "baseline")
+    for model in ("ours", "baseline", "char_svm")
     for dataset in ("test", "dev")
     for metric in ("accuracy", "macro_f1")
 } | {"train_rows", "ms_per_appeal_p50", "ms_per_appeal_p99"}
@@ -31,7 +31,7 @@ def shared_copy(root: Path) -> Path:
     return root
 
 
-def test_the_bench_reports_both_models_on_both_sets(tmp_path, monkeypatch):
+def test_the_bench_reports_every_model_on_both_sets(tmp_path, monkeypatch):
     monkeypatch.setattr(bench, "shared_dir", lambda: shared_copy(tmp_path / "shared"))
     lines: list[str] = []
     results = bench.classifier_bench(lines.append)

@@ -12,7 +12,14 @@ from minsheng.intelligence import classifier
 from minsheng.intelligence.models import ClassifierVersion
 from tests.appeals.factories import CategoryFactory, RoutingRuleFactory
 from tests.factories import DepartmentFactory
-from tests.intelligence.factories import EXAMPLES, TRAFFIC, train_version, write_csv, write_xlsx
+from tests.intelligence.factories import (
+    EXAMPLES,
+    PENSION,
+    TRAFFIC,
+    train_version,
+    write_csv,
+    write_xlsx,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +74,23 @@ def test_train_with_a_taxonomy_file(tmp_path):
     run("classifier", "train", str(data), "--split-column", "split", "--taxonomy", str(taxonomy))
     model = classifier.active_classifier()[1]
     assert model.lexicon["公交线路"] == (TRAFFIC,)
+
+
+def test_train_uses_the_built_in_dictionary_unless_told_otherwise(tmp_path):
+    data = write_csv(tmp_path / "labelled.csv")
+    words = tmp_path / "words.csv"
+    words.write_text("level1,topic,keywords\n交通运输,客运,黑车 拉客\n", encoding="utf-8")
+    args = ("classifier", "train", str(data), "--split-column", "split")
+
+    run(*args)
+    assert classifier.active_classifier()[1].lexicon["欠薪"] == (PENSION,)
+    run(*args, "--keywords", str(words))
+    lexicon = classifier.active_classifier()[1].lexicon
+    assert lexicon["黑车"] == (TRAFFIC,) and "欠薪" not in lexicon
+    run(*args, "--no-keywords")
+    assert "黑车" not in classifier.active_classifier()[1].lexicon
+    with pytest.raises(CommandError, match="文件不存在"):
+        run(*args, "--keywords", str(tmp_path / "none.csv"))
 
 
 def test_train_refuses_a_missing_column_and_a_missing_file(tmp_path):

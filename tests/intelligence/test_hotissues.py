@@ -293,6 +293,29 @@ def test_page_shows_the_groups_to_a_leader_without_personal_data(hot_appeals: li
 
 
 @pytest.mark.django_db
+def test_the_leaders_dashboard_loads_this_weeks_hot_issues(hot_appeals: list[int]) -> None:
+    client = login(Role.LEADER)
+    with time_machine.travel(NOW, tick=False):
+        dashboard = client.get(reverse("appeals:kpi")).content.decode()
+        panel = client.get(reverse("intelligence:hot_panel")).content.decode()
+    assert reverse("intelligence:hot_panel") in dashboard  # htmx fetches it after the page
+    assert "近 7 天热点问题" in panel and "搅拌站" in panel and "城关镇" in panel
+    assert "东街村" not in panel and CITIZEN_MOBILE not in panel and CITIZEN_NAME not in panel
+    with time_machine.travel(NOW + dt.timedelta(days=10), tick=False):
+        later = client.get(reverse("intelligence:hot_panel")).content.decode()
+    assert "没有形成热点" in later and "days=30" in later
+
+
+@pytest.mark.django_db
+def test_the_dashboard_has_no_hot_issues_for_a_department_head() -> None:
+    client = login(Role.DEPT_HEAD)
+    dashboard = client.get(reverse("appeals:kpi"))
+    assert dashboard.status_code == 200
+    assert reverse("intelligence:hot_panel") not in dashboard.content.decode()
+    assert client.get(reverse("intelligence:hot_panel")).status_code == 403
+
+
+@pytest.mark.django_db
 def test_page_window_leaves_out_older_appeals(hot_appeals: list[int]) -> None:
     client = login(Role.SUPERVISOR)
     with time_machine.travel(NOW + dt.timedelta(days=10), tick=False):

@@ -28,7 +28,7 @@ from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict, field_validator
 
-from minsheng.api.errors import CONFLICT, INVALID, NON_FIELD, NOT_FOUND, ApiError
+from minsheng.api.errors import CONFLICT, INVALID, NON_FIELD, NOT_FOUND, REPLY_CHECK, ApiError
 from minsheng.api.pagination import PageNumberPagination
 from minsheng.api.schemas import DepartmentRef
 from minsheng.appeals import actions, kpis
@@ -46,6 +46,7 @@ from minsheng.appeals.states import RUNNING_STATES, State
 from minsheng.core import access, calendar, policy
 from minsheng.core.masking import mask_address, mask_mobile, mask_name
 from minsheng.core.models import User
+from minsheng.intelligence.replycheck import check_reply
 
 router = Router(tags=["appeals"])
 
@@ -300,6 +301,13 @@ class ReasonIn(VersionIn):
 
 class TextIn(VersionIn):
     text: str = Field(min_length=1, max_length=5000)
+
+
+class ReplyIn(TextIn):
+    override: bool = Field(
+        default=False,
+        description="答复检查有提示时仍然发送（先看过 reply_check 错误中的提示）",
+    )
 
 
 class ExtensionIn(VersionIn):
@@ -619,12 +627,36 @@ def decide_extension(
 
 
 @router.post("/appeals/{appeal_id}/reply", response=AppealDetailOut, summary="答复群众")
-def reply(request: HttpRequest, appeal_id: int, payload: TextIn) -> Appeal:
+def reply(request: HttpRequest, appeal_id: int, payload: ReplyIn) -> Appeal:
+    """The reply is checked as on the appeal page (relevance, completeness, politeness,
+    length); with warnings it is sent only when ``override`` is true."""
     user = _user(request)
-    _visible(user, appeal_id)
+    appeal = _visible(user, appeal_id)
+    # Only a reply that may be sent now is checked: otherwise the action's own error
+    # (no right, wrong state) is the useful answer.
+    may_reply = (
+        appeal.state == State.HANDLING
+        and policy.can(user, "appeal.reply", appeal)
+        and len(payload.text.strip()) >= actions.MIN_REPLY_CHARS
+    )
+    check = check_reply(appeal.title, appeal.body, payload.text) if may_reply else None
+    if check is not None and check.warnings and not payload.override:
+        raise ApiError(
+            REPLY_CHECK,
+            _("答复检查有提示：请修改答复，或确认无误后以 override=true 重新提交"),
+            422,
+            {
+                "text": [warning.message for warning in check.warnings],
+                "warnings": [warning.code for warning in check.warnings],
+            },
+        )
     with _appeal_errors():
         actions.reply(
-            appeal_id, text=payload.text, by=user, expected_version=payload.expected_version
+            appeal_id,
+            text=payload.text,
+            by=user,
+            expected_version=payload.expected_version,
+            check=check.as_record(overridden=bool(check.warnings)) if check is not None else None,
         )
     return _visible(user, appeal_id)
 

@@ -40,6 +40,7 @@ TOO_LARGE = "too_large"
 INVALID = "invalid"
 RATE_LIMITED = "rate_limited"
 SERVER_ERROR = "server_error"
+REPLY_CHECK = "reply_check"
 
 # The error codes as the OpenAPI document describes them to integrators.
 DESCRIPTION = (
@@ -47,7 +48,9 @@ DESCRIPTION = (
     "unauthenticated(401) 未登录或令牌无效；forbidden(403) 无权限；"
     "csrf_failed(403) 会话请求缺少 CSRF 令牌；not_found(404) 不存在或不在本部门范围内；"
     "method_not_allowed(405)；conflict(409) 数据已被他人修改；too_large(413)；"
-    "invalid(422) 输入有误，见 error.fields；rate_limited(429) 请求过于频繁，见 Retry-After；"
+    "invalid(422) 输入有误，见 error.fields；reply_check(422) 答复检查有提示，"
+    "error.fields.text 为提示、error.fields.warnings 为提示代码，修改答复或以 override=true 重发；"
+    "rate_limited(429) 请求过于频繁，见 Retry-After；"
     "server_error(500)。"
 )
 

@@ -763,6 +763,10 @@ def _followers(appeal: Appeal) -> list[Appeal]:
     )
 
 
+# Below this a reply is refused outright; the reply check (intelligence) judges the rest.
+MIN_REPLY_CHARS = 10
+
+
 @transaction.atomic
 def reply(
     appeal_id: int,
@@ -774,7 +778,7 @@ def reply(
 ) -> Appeal:
     """答复 the citizen; every appeal merged into this one gets the same reply. ``check``
     (the reply check's scores and overridden warnings) is kept in the audit record."""
-    if len(text.strip()) < 10:
+    if len(text.strip()) < MIN_REPLY_CHARS:
         raise AppealError(
             _("答复内容过短，请写明办理结果"),
             code="validation_error",

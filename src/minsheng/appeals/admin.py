@@ -94,8 +94,9 @@ class CategoryAdmin(ConfigAdmin[Category]):
     list_display = ["code", "name", "parent", "active", "sort_order"]
     list_filter = ["active", "parent"]
     list_editable = ["sort_order"]
-    search_fields = ["code", "name"]
+    search_fields = ["code", "name", "keywords"]
     autocomplete_fields = ["parent"]
+    fields = ["code", "name", "parent", "keywords", "active", "sort_order"]
     inlines = [RoutingInline]
 
 

@@ -11,7 +11,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
-from minsheng.appeals import attachments
+from minsheng.appeals import actions, attachments
 from minsheng.appeals.attachments import CleanFile
 from minsheng.appeals.models import (
     AppealType,
@@ -284,7 +284,7 @@ class ReplyForm(VersionForm):
     text = forms.CharField(
         label=_("答复内容"),
         widget=forms.Textarea(attrs={"rows": 5}),
-        min_length=10,
+        min_length=actions.MIN_REPLY_CHARS,
         error_messages={"min_length": _("答复内容至少10个字")},
     )
     override = forms.BooleanField(

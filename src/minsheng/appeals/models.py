@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from django.conf import settings
@@ -46,6 +47,11 @@ class Channel(models.TextChoices):
     OPEN311 = "open311", _("Open311")
 
 
+def split_keywords(text: str) -> list[str]:
+    """Words typed in one box, separated by blanks or Chinese/Latin commas and semicolons."""
+    return [w for w in re.split(r"[\s,，、;；]+", text) if w]
+
+
 class Category(models.Model):
     """The county's appeal categories (a hierarchy an admin edits)."""
 
@@ -59,6 +65,14 @@ class Category(models.Model):
         related_name="children",
         verbose_name=_("上级分类"),
     )
+    keywords = models.TextField(
+        _("群众常用说法"),
+        blank=True,
+        help_text=_(
+            "群众说起这类问题时常用的词，用空格或逗号分隔，如“欠薪 讨薪 拖欠工资”。"
+            "智能分类训练时用作词典；修改后需重新训练模型才生效。"
+        ),
+    )
     active = models.BooleanField(_("启用"), default=True)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
 
@@ -69,6 +83,9 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def keyword_list(self) -> list[str]:
+        return split_keywords(self.keywords)
 
     def path(self) -> list[Category]:
         node: Category | None = self

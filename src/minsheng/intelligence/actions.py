@@ -271,8 +271,8 @@ def retrain_from_corrections(
     progress: Progress = _quiet,
 ) -> ClassifierVersion:
     """A new version from the labelled file rows (if any) plus the appeals people labelled.
-    The lexicon defaults to the county's category tree."""
-    from minsheng.intelligence.classifier import build_lexicon, category_tree_entries
+    The lexicon defaults to the county's category tree and the built-in keyword dictionary."""
+    from minsheng.intelligence.classifier import county_lexicon
 
     _check(by, "classifier.manage")
     people = correction_rows()
@@ -287,7 +287,7 @@ def retrain_from_corrections(
         rows,
         source=source,
         by=by,
-        lexicon=lexicon if lexicon is not None else build_lexicon(category_tree_entries()),
+        lexicon=lexicon if lexicon is not None else county_lexicon(),
         activate_it=activate_it,
         progress=progress,
     )

@@ -11,5 +11,6 @@ class IntelligenceConfig(AppConfig):
         from minsheng.intelligence import (
             actions,  # noqa: F401  (registers the classifier's rights)
             bench,  # noqa: F401  (registers the classifier benchmark)
+            demo,  # noqa: F401  (trains the demo's first model)
             nav,  # noqa: F401  (the hot-issues page's right and menu entry)
         )

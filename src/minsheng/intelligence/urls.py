@@ -8,4 +8,5 @@ app_name = "intelligence"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("work/intelligence/hot/", views.hot_issues, name="hot"),
+    path("work/intelligence/hot/panel/", views.hot_panel, name="hot_panel"),
 ]

@@ -23,6 +23,9 @@ from minsheng.intelligence.hotissues import HotGroup, appeal_records, find_hot_i
 WINDOWS = (7, 30, 90)
 DEFAULT_WINDOW = 30
 TOP_GROUPS = 10
+# The leaders' dashboard shows this week's first few groups and links to the whole page.
+PANEL_DAYS = 7
+PANEL_GROUPS = 5
 CACHE_SECONDS = 600
 
 # Citizens write their phone or ID number into a title now and then; the page masks them.
@@ -101,16 +104,38 @@ def _cache_key(user: User, days: int) -> str:
     return f"intelligence:hot:{user.role}:{user.department_id}:{days}:{bucket}"
 
 
+def _cached_context(user: User, days: int) -> dict[str, Any]:
+    # Clustering a quarter's appeals takes seconds: computed once per role and time bucket.
+    return cast(
+        dict[str, Any], cache.get_or_set(_cache_key(user, days), lambda: hot_context(user, days))
+    )
+
+
 @login_required
 def hot_issues(request: HttpRequest) -> HttpResponse:
     user = _viewer(request)
     days = _window(request)
-    # Clustering a quarter's appeals takes seconds: computed once per role and time bucket.
-    context = cast(
-        dict[str, Any], cache.get_or_set(_cache_key(user, days), lambda: hot_context(user, days))
-    )
+    context = _cached_context(user, days)
     return render(
         request,
         "intelligence/hot_issues.html",
         {"days": days, "windows": WINDOWS, "cache_minutes": CACHE_SECONDS // 60, **context},
+    )
+
+
+@login_required
+def hot_panel(request: HttpRequest) -> HttpResponse:
+    """This week's hot issues as a fragment for the leaders' dashboard (loaded by htmx after
+    the page, so the dashboard never waits for the clustering)."""
+    user = _viewer(request)
+    context = _cached_context(user, PANEL_DAYS)
+    return render(
+        request,
+        "intelligence/_hot_panel.html",
+        {
+            "days": PANEL_DAYS,
+            "groups": context["groups"][:PANEL_GROUPS],
+            "total": context["total"],
+            "longer": DEFAULT_WINDOW,
+        },
     )

@@ -199,6 +199,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "definitions": [(kpis.LABELS[key], text) for key, text in kpis.DEFINITIONS.items()],
             "scoped": query.department_id is not None,
             "rollup": KpiRollupState.objects.first(),
+            # This week's hot issues (intelligence app), for those who may see them.
+            "show_hot": isinstance(request.user, User)
+            and policy.can(request.user, "intelligence.hot"),
         },
     )
 

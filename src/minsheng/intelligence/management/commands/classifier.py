@@ -86,7 +86,7 @@ class Command(BaseCommand):
         self._file_options(train, default_split="train")
         train.add_argument("--eval-split", default="test", help="用于评估的划分（默认 test）")
         train.add_argument("--no-activate", action="store_true", help="训练后不启用新版本")
-        train.add_argument("--taxonomy", help="分类目录文件（level1, level2, level3 列）")
+        self._lexicon_options(train)
 
         sub.add_parser("list", help="列出模型版本")
 
@@ -101,7 +101,18 @@ class Command(BaseCommand):
         retrain.add_argument("file", nargs="?")
         self._file_options(retrain, default_split="train")
         retrain.add_argument("--no-activate", action="store_true")
-        retrain.add_argument("--taxonomy")
+        self._lexicon_options(retrain)
+
+    @staticmethod
+    def _lexicon_options(parser: Any) -> None:
+        parser.add_argument(
+            "--taxonomy", help="分类目录文件（level1, level2, level3 列）；默认用系统中的诉求分类"
+        )
+        words = parser.add_mutually_exclusive_group()
+        words.add_argument(
+            "--keywords", help="常用说法词典（level1, topic, keywords 列）；默认用内置词典"
+        )
+        words.add_argument("--no-keywords", action="store_true", help="不用常用说法词典")
 
     @staticmethod
     def _file_options(parser: Any, *, default_split: str) -> None:
@@ -196,7 +207,7 @@ class Command(BaseCommand):
                 by=None,
                 file_rows=file_rows,
                 file_source=options["file"] or "",
-                lexicon=self._lexicon(options) if options["taxonomy"] else None,
+                lexicon=self._lexicon(options),
                 activate_it=not options["no_activate"],
                 progress=progress.note,
             )
@@ -215,17 +226,11 @@ class Command(BaseCommand):
 
     @staticmethod
     def _lexicon(options: dict[str, Any]) -> dict[str, tuple[str, ...]]:
-        from minsheng.intelligence.classifier import (
-            build_lexicon,
-            category_tree_entries,
-            read_table,
-            taxonomy_entries,
-        )
+        from minsheng.intelligence.classifier import BUILTIN_KEYWORDS, county_lexicon
 
-        if not options["taxonomy"]:
-            return build_lexicon(category_tree_entries())
+        keywords = None if options["no_keywords"] else options["keywords"] or BUILTIN_KEYWORDS
         try:
-            return build_lexicon(taxonomy_entries(read_table(options["taxonomy"])))
+            return county_lexicon(taxonomy=options["taxonomy"], keywords=keywords)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
 
