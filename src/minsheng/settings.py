@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "minsheng.evaluation",
     "minsheng.projects",
     "minsheng.intelligence",
+    "minsheng.venues",
     "minsheng.api",
 ]
 

@@ -8,6 +8,7 @@ from minsheng.api import appeals, core, evaluation
 from minsheng.api import catalog as catalog_api
 from minsheng.api import guide as guide_api
 from minsheng.api import projects as projects_api
+from minsheng.api import venues as venues_api
 from minsheng.api.auth import SessionAuth, TokenAuth, TokenRateThrottle
 from minsheng.api.base import MinshengAPI
 
@@ -31,3 +32,4 @@ api.add_router("", catalog_api.router)
 api.add_router("", evaluation.router)
 api.add_router("", guide_api.router)
 api.add_router("", projects_api.router)
+api.add_router("", venues_api.router)
