@@ -30,6 +30,7 @@ policy.register(
         # The venue's own staff run its gate (through an API token of theirs) and its list;
         # the education bureau's administrators register residents at any window.
         "venue.gate": {R.WINDOW_STAFF, R.DEPT_HEAD, R.ADMIN},
+        "venue.view": {R.WINDOW_STAFF, R.DEPT_HEAD, R.SUPERVISOR, R.LEADER, R.ADMIN},
         "venue.register": {R.WINDOW_STAFF, R.DEPT_HEAD, R.ADMIN},
         "venue.ban": {R.DEPT_HEAD, R.ADMIN},
     }

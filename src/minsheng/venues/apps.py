@@ -7,4 +7,8 @@ class VenuesConfig(AppConfig):
     verbose_name = _("校园场地开放")
 
     def ready(self) -> None:
-        from minsheng.venues import actions  # noqa: F401  (registers the policy actions)
+        from minsheng.venues import (  # noqa: F401
+            actions,  # the policy actions
+            demo,  # the demo's schools, residents and a month of passages
+            nav,  # the menu entry and the public tile
+        )
