@@ -30,6 +30,7 @@ def _small_demo(settings):
     settings.DEMO_APPEALS = 60
     settings.DEMO_SERVICE_EVENTS = 300
     settings.DEMO_PROJECTS = False
+    settings.DEMO_COMMUNITY = False
 
 
 @pytest.fixture

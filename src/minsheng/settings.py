@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "minsheng.projects",
     "minsheng.intelligence",
     "minsheng.venues",
+    "minsheng.canteens",
     "minsheng.api",
 ]
 
@@ -319,3 +320,5 @@ DEMO_APPEALS = int(os.environ.get("DEMO_APPEALS", "2000"))
 DEMO_SERVICE_EVENTS = int(os.environ.get("DEMO_SERVICE_EVENTS", "20000"))
 # Whether `minsheng demo` builds the two batches of practical projects ("0" skips them).
 DEMO_PROJECTS = os.environ.get("DEMO_PROJECTS", "1") != "0"
+# Whether it builds the community services (school venues, canteens) with a month of use.
+DEMO_COMMUNITY = os.environ.get("DEMO_COMMUNITY", "1") != "0"

@@ -11,6 +11,11 @@ from minsheng.venues.models import Closure, GatePassage, Resident, Venue
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _community_on(settings):
+    settings.DEMO_COMMUNITY = True
+
+
 def test_the_demo_builds_venues_residents_and_passages_once():
     demo.load(lambda _line: None)
     assert Venue.objects.count() == 4 and Closure.objects.count() == 2

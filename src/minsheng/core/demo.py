@@ -213,6 +213,7 @@ DEMO_USERS: list[tuple[str, Role, str, str | None]] = [
     ("citizen", Role.CITIZEN, "王小明", None),
     ("window", Role.WINDOW_STAFF, "李晓燕", "rsj"),
     ("school", Role.WINDOW_STAFF, "马丽", "jyj"),
+    ("canteen", Role.HANDLER, "郭秀英", f"{COUNTY_CODE}101"),
     ("handler", Role.HANDLER, "张志强", "zjj"),
     ("depthead", Role.DEPT_HEAD, "陈国华", "zjj"),
     ("dispatcher", Role.DISPATCHER, "刘芳", None),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.utils import timezone
 
 from minsheng.core import demo, idnumber
@@ -33,6 +34,10 @@ DAYS = 30
     "venues", "校园运动场开放：场地、开放时段、闭馆公告、登记居民和一个月的进出记录", order=500
 )
 def build(ctx: demo.DemoContext) -> None:
+    # Tests of the other apps' demos turn this off (tests/venues and tests/canteens keep it).
+    if not settings.DEMO_COMMUNITY:
+        ctx.out("  DEMO_COMMUNITY 已关闭，跳过")
+        return
     if Venue.objects.exists():
         ctx.out("  已有开放场地，不再生成")
         return
