@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "minsheng.intelligence",
     "minsheng.venues",
     "minsheng.canteens",
+    "minsheng.relief",
     "minsheng.api",
 ]
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("minsheng.intelligence.urls")),
     path("", include("minsheng.venues.urls")),
     path("", include("minsheng.canteens.urls")),
+    path("", include("minsheng.relief.urls")),
     path("", include("minsheng.catalog.urls")),
     path("", include("minsheng.guide.urls")),
     path("", include("minsheng.core.urls")),

@@ -1,0 +1,151 @@
+"""Pages of the relief station: the public disclosure (aggregates only) and the staff page
+(balance, reconciliation, donations, applications through their steps, the ledger)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from minsheng.core import policy
+from minsheng.core.models import Division, User
+from minsheng.relief import actions, ledger
+from minsheng.relief.models import Application, Station
+
+
+def public_index(request: HttpRequest) -> HttpResponse:
+    stations = [
+        {"station": s, "years": ledger.public_figures(s)} for s in Station.objects.order_by("code")
+    ]
+    return render(request, "relief/public.html", {"stations": stations})
+
+
+def _user(request: HttpRequest, action: str) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    if not policy.can(user, action):
+        raise PermissionDenied(action)
+    return user
+
+
+@login_required
+def staff_index(request: HttpRequest) -> HttpResponse:
+    user = _user(request, "relief.view")
+    stations = policy.visible(user, Station.objects.order_by("code"), "relief.view")
+    rows: list[dict[str, Any]] = []
+    for station in stations:
+        rows.append(
+            {
+                "station": station,
+                "problems": ledger.reconcile(station),
+                "applications": station.applications.select_related("village")[:50],
+                "entries": station.ledger.order_by("-pk")[:20],
+                "years": ledger.public_figures(station),
+            }
+        )
+    return render(
+        request,
+        "relief/staff.html",
+        {
+            "rows": rows,
+            "villages": Division.objects.filter(level=Division.Level.VILLAGE).order_by("code"),
+            "kinds": Application.Kind.choices,
+            "today": timezone.localdate(),
+            "can": {
+                action: policy.can(user, f"relief.{action}")
+                for action in (
+                    "donation",
+                    "apply",
+                    "verify_village",
+                    "verify_town",
+                    "decide",
+                    "disburse",
+                )
+            },
+        },
+    )
+
+
+def _station_id(request: HttpRequest) -> int:
+    try:
+        return int(request.POST.get("station", ""))
+    except ValueError:
+        return 0
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, step: str) -> HttpResponse:
+    """One form per step; the action checks the right, the state and the money."""
+    user = _user(request, "relief.view")
+    data = request.POST
+    try:
+        if step == "donation":
+            received = dt.date.fromisoformat(data.get("received_on") or str(timezone.localdate()))
+            actions.donate(
+                _station_id(request),
+                donor=data.get("donor", ""),
+                amount=data.get("amount", ""),
+                received_on=received,
+                anonymous=data.get("anonymous") == "on",
+                by=user,
+            )
+            done = _("捐赠已入账")
+        elif step == "apply":
+            actions.apply(
+                _station_id(request),
+                kind=data.get("kind", ""),
+                applicant=data.get("applicant", ""),
+                id_number=data.get("id_number", ""),
+                village_id=int(data.get("village") or 0),
+                situation=data.get("situation", ""),
+                requested=data.get("requested", ""),
+                by=user,
+            )
+            done = _("申请已登记，等待村（社区）核实")
+        else:
+            done = _application_step(step, data, user)
+    except actions.ReliefError as exc:
+        messages.error(request, exc.message)
+    except ValueError:
+        messages.error(request, _("日期或选项格式不对"))
+    else:
+        messages.success(request, done)
+    return redirect("relief:staff")
+
+
+def _application_step(step: str, data: Any, user: User) -> str:
+    try:
+        application_id = int(data.get("application", ""))
+        version = int(data.get("version", ""))
+    except ValueError:
+        raise actions.ReliefError(_("请刷新页面后重试"), "conflict") from None
+    if step == "verify_village":
+        actions.verify_village(application_id, by=user, expected_version=version)
+        return _("已记录村（社区）核实")
+    if step == "verify_town":
+        actions.verify_town(application_id, by=user, expected_version=version)
+        return _("已记录乡镇（街道）审核")
+    if step == "decide":
+        approve = data.get("approve") == "1"
+        actions.decide(
+            application_id,
+            approve=approve,
+            amount=data.get("amount", ""),
+            note=data.get("note", ""),
+            by=user,
+            expected_version=version,
+        )
+        return _("评审通过") if approve else _("已记录不予通过")
+    if step == "disburse":
+        actions.disburse(application_id, by=user)
+        return _("已发放并记入基金台账")
+    raise PermissionDenied(step)

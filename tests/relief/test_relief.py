@@ -1,0 +1,222 @@
+"""The relief station: money in and out through the actions, the ledger that reconciles,
+the review steps, the public figures without a person, and the staff page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import close_old_connections, connection
+from django.test import Client
+from django.urls import reverse
+
+from minsheng.core import idnumber
+from minsheng.core.models import AuditEvent, Division, Role
+from minsheng.relief import actions, ledger
+from minsheng.relief.models import Application, Donation, LedgerEntry, Station
+from tests.factories import PASSWORD, DepartmentFactory, DivisionFactory, UserFactory
+
+DAY = dt.date(2026, 11, 20)
+
+
+def id_number(serial: int = 1) -> str:
+    first17 = f"990102{dt.date(1988, 3, 8):%Y%m%d}{serial:03d}"
+    return first17 + idnumber.check_char(first17)
+
+
+def make_station(department=None) -> Station:
+    return Station.objects.create(
+        code="gyz-01", name="妇女儿童公益站", department=department or DepartmentFactory()
+    )
+
+
+def village() -> Division:
+    return DivisionFactory(name="城北村", level=Division.Level.VILLAGE)
+
+
+def approved(station: Station, amount: str = "1000", serial: int = 1, **fields) -> Application:
+    application = actions.apply(
+        station.pk,
+        kind=fields.pop("kind", Application.Kind.CHILD),
+        applicant=fields.pop("applicant", "王小花"),
+        id_number=id_number(serial),
+        village_id=fields.pop("village_id", None) or village().pk,
+        situation="父母外出务工，孩子随祖母生活，祖母患病住院。",
+        requested=amount,
+        by=None,
+    )
+    actions.verify_village(application.pk, by=None)
+    actions.verify_town(application.pk, by=None)
+    return actions.decide(application.pk, approve=True, amount=amount, by=None)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("amount", ["", "abc", "0", "-5", "10.005", "NaN", "1e20"])
+def test_bad_amounts_are_refused_and_write_nothing(amount):
+    station = make_station()
+    with pytest.raises(actions.ReliefError):
+        actions.donate(station.pk, donor="县妇联", amount=amount, received_on=DAY, by=None)
+    assert not Donation.objects.exists() and not LedgerEntry.objects.exists()
+    assert Station.objects.get().balance == 0
+
+
+@pytest.mark.django_db
+def test_the_whole_path_keeps_the_ledger_balanced():
+    station = make_station()
+    actions.donate(station.pk, donor="县妇联", amount="5000", received_on=DAY, by=None)
+    actions.donate(
+        station.pk, donor="王先生", amount="0.50", received_on=DAY, anonymous=True, by=None
+    )
+    application = approved(station, "1000.25")
+    entry = actions.disburse(application.pk, by=None)
+
+    assert entry.amount == Decimal("-1000.25") and entry.balance_after == Decimal("4000.25")
+    assert Station.objects.get().balance == Decimal("4000.25")
+    assert Application.objects.get().state == Application.State.PAID
+    assert ledger.reconcile(station) == []
+    assert [e.action for e in AuditEvent.objects.order_by("seq")] == [
+        "relief.donated",
+        "relief.donated",
+        "relief.applied",
+        "relief.village_verified",
+        "relief.town_verified",
+        "relief.approved",
+        "relief.paid",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_disbursement_beyond_the_balance_changes_nothing():
+    station = make_station()
+    actions.donate(station.pk, donor="县妇联", amount="999.99", received_on=DAY, by=None)
+    application = approved(station, "1000")
+    with pytest.raises(actions.ReliefError, match="不足以发放") as error:
+        actions.disburse(application.pk, by=None)
+    assert error.value.code == "insufficient"
+    assert Station.objects.get().balance == Decimal("999.99")
+    assert Application.objects.get().state == Application.State.APPROVED
+    assert LedgerEntry.objects.count() == 1 and ledger.reconcile(station) == []
+
+
+@pytest.mark.django_db
+def test_review_steps_go_in_order_once_with_reasons():
+    station = make_station()
+    application = actions.apply(
+        station.pk, kind="woman", applicant="李红", id_number=id_number(), village_id=village().pk,
+        situation="丈夫因病去世，独自抚养两个孩子。", requested="2000", by=None,
+    )  # fmt: skip
+    with pytest.raises(actions.ReliefError, match="不能执行此操作"):
+        actions.verify_town(application.pk, by=None)  # the village first
+    actions.verify_village(application.pk, by=None, expected_version=0)
+    with pytest.raises(actions.ReliefError):
+        actions.verify_village(application.pk, by=None, expected_version=0)  # stale page
+    actions.verify_town(application.pk, by=None)
+    with pytest.raises(actions.ReliefError, match="不能超过申请金额"):
+        actions.decide(application.pk, approve=True, amount="2000.01", by=None)
+    with pytest.raises(actions.ReliefError, match="理由"):
+        actions.decide(application.pk, approve=False, note=" ", by=None)
+    rejected = actions.decide(application.pk, approve=False, note="收入高于标准", by=None)
+    assert rejected.state == Application.State.REJECTED
+    with pytest.raises(actions.ReliefError, match="评审通过且未发放"):
+        actions.disburse(application.pk, by=None)
+
+
+@pytest.mark.django_db
+def test_each_step_needs_its_role():
+    department = DepartmentFactory()
+    station = make_station(department)
+    window = UserFactory(role=Role.WINDOW_STAFF, department=department)
+    stranger = UserFactory(role=Role.WINDOW_STAFF, department=DepartmentFactory())
+    application = actions.apply(
+        station.pk, kind="child", applicant="王小花", id_number=id_number(),
+        village_id=village().pk, situation="父母外出务工，孩子无人照看。", requested="1000",
+        by=window,
+    )  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        actions.verify_village(application.pk, by=stranger)
+    actions.verify_village(application.pk, by=window)
+    with pytest.raises(PermissionDenied):
+        actions.verify_town(application.pk, by=window)
+    with pytest.raises(PermissionDenied):
+        actions.donate(station.pk, donor="x", amount="1", received_on=DAY, by=stranger)
+
+
+@pytest.mark.django_db
+def test_reconciliation_finds_an_edited_entry():
+    station = make_station()
+    actions.donate(station.pk, donor="县妇联", amount="100", received_on=DAY, by=None)
+    actions.donate(station.pk, donor="县妇联", amount="50", received_on=DAY, by=None)
+    LedgerEntry.objects.filter(pk=LedgerEntry.objects.first().pk).update(amount=Decimal("90"))
+    problems = ledger.reconcile(station)
+    assert any("记录余额" in p for p in problems) and any("捐赠合计" in p for p in problems)
+
+
+@pytest.mark.django_db
+def test_the_public_page_shows_sums_and_counts_never_a_person():
+    station = make_station()
+    actions.donate(station.pk, donor="张三丰", amount="3000", received_on=DAY, by=None)
+    application = approved(station, "1200", applicant="王小花")
+    actions.disburse(application.pk, by=None)
+    html = Client().get(reverse("relief:public")).content.decode()
+    assert "3000.00" in html and "1200.00" in html and "1800.00" in html
+    assert "张三丰" not in html and "王小花" not in html and application.id_masked not in html
+
+
+def login(role: str, department=None) -> Client:
+    client = Client()
+    user = UserFactory(role=role, department=department)
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+@pytest.mark.django_db
+def test_the_staff_page_takes_a_donation_and_reports_errors_in_chinese():
+    department = DepartmentFactory()
+    station = make_station(department)
+    client = login(Role.DEPT_HEAD, department)
+    url = reverse("relief:act", args=["donation"])
+    response = client.post(
+        url, {"station": station.pk, "donor": "县妇联", "amount": "-3"}, follow=True
+    )
+    assert "金额应大于零" in response.content.decode()
+    response = client.post(
+        url,
+        {"station": station.pk, "donor": "县妇联", "amount": "800", "received_on": "2026-11-20"},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "捐赠已入账" in html and "800.00" in html and "台账已核对" in html
+    other = login(Role.DEPT_HEAD, DepartmentFactory()).get(reverse("relief:staff"))
+    assert "妇女儿童公益站" not in other.content.decode().split("<h1>")[-1].split("</h1>", 1)[1]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no concurrent writers")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_disbursements_never_overdraw_the_fund():
+    station = make_station()
+    actions.donate(station.pk, donor="县妇联", amount="1500", received_on=DAY, by=None)
+    applications = [approved(station, "1000", serial=n) for n in range(1, 4)]
+    start = threading.Barrier(len(applications))
+    outcomes: list[str] = []
+
+    def pay(pk: int) -> None:
+        try:
+            start.wait()
+            actions.disburse(pk, by=None)
+            outcomes.append("paid")
+        except actions.ReliefError as exc:
+            outcomes.append(exc.code)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=pay, args=(a.pk,)) for a in applications]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["insufficient", "insufficient", "paid"]
+    assert Station.objects.get().balance == Decimal("500.00")
+    assert ledger.reconcile(station) == []
