@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from minsheng.canteens.models import Canteen, Diner, MealCheckIn
 from minsheng.core import audit, idnumber, policy
+from minsheng.core.errors import ActionRefused
 from minsheng.core.models import User
 from minsheng.core.models.org import Role
 
@@ -25,12 +26,8 @@ policy.register(
 )
 
 
-class CanteenError(Exception):
-    def __init__(self, message: str, code: str = "invalid", field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.field = field
+class CanteenError(ActionRefused):
+    """A refusal of this app's actions (see core.errors)."""
 
 
 def _check(user: User | None, canteen: Canteen) -> None:

@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from minsheng.core import audit, idnumber, policy
+from minsheng.core.errors import ActionRefused
 from minsheng.core.models import Division, User
 from minsheng.core.models.org import Role
 from minsheng.relief.models import CENT, Application, Donation, LedgerEntry, Station
@@ -40,12 +41,8 @@ policy.register(
 )
 
 
-class ReliefError(Exception):
-    def __init__(self, message: str, code: str = "invalid", field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.field = field
+class ReliefError(ActionRefused):
+    """A refusal of this app's actions (see core.errors)."""
 
 
 def _check(user: User | None, action: str, station: Station) -> None:

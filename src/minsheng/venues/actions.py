@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minsheng.core import audit, idnumber, policy
+from minsheng.core.errors import ActionRefused
 from minsheng.core.models import User
 from minsheng.core.models.org import Role
 from minsheng.venues.models import GatePassage, Resident, Venue, Visit
@@ -40,14 +41,8 @@ Reason = GatePassage.Reason
 Direction = GatePassage.Direction
 
 
-class VenueError(Exception):
-    """Bad input; ``code`` is stable for the API, the message is for people."""
-
-    def __init__(self, message: str, code: str, field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.field = field
+class VenueError(ActionRefused):
+    """A refusal of this app's actions (see core.errors)."""
 
 
 @dataclass(frozen=True)
