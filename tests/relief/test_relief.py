@@ -4,6 +4,7 @@ the review steps, the public figures without a person, and the staff page."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import threading
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import close_old_connections, connection
 from django.test import Client
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from minsheng.core import idnumber
 from minsheng.core.models import AuditEvent, Division, Role
@@ -220,3 +222,26 @@ def test_concurrent_disbursements_never_overdraw_the_fund():
     assert sorted(outcomes) == ["insufficient", "insufficient", "paid"]
     assert Station.objects.get().balance == Decimal("500.00")
     assert ledger.reconcile(station) == []
+
+
+@pytest.mark.django_db
+def test_the_ledger_exports_to_excel_with_balances_and_no_anonymous_donor():
+    department = DepartmentFactory()
+    station = make_station(department)
+    actions.donate(station.pk, donor="县妇联", amount="800", received_on=DAY, by=None)
+    actions.donate(
+        station.pk, donor="张三丰", amount="200", received_on=DAY, anonymous=True, by=None
+    )
+    application = approved(station, "300")
+    actions.disburse(application.pk, by=None)
+
+    response = login(Role.DEPT_HEAD, department).get(reverse("relief:export", args=[station.code]))
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert [(r[3], r[4], r[5]) for r in rows[1:]] == [
+        ("县妇联", 800, 800),
+        ("匿名", 200, 1000),
+        (application.id_masked, -300, 700),
+    ]
+    assert AuditEvent.objects.filter(action="relief.ledger_exported").exists()
+    other = login(Role.DEPT_HEAD, DepartmentFactory())
+    assert other.get(reverse("relief:export", args=[station.code])).status_code == 404

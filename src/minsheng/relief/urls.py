@@ -9,5 +9,6 @@ app_name = "relief"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("relief/", views.public_index, name="public"),
     path("work/relief/", views.staff_index, name="staff"),
+    path("work/relief/<slug:code>/ledger.xlsx", views.export, name="export"),
     path("work/relief/<slug:step>/", views.act, name="act"),
 ]
