@@ -105,3 +105,18 @@ def test_the_passages_export_is_excel_masked_scoped_and_audited():
     assert len(values) == 2 and "县实验中学" in values[1][1]
     assert number not in str(values) and number[-4:] in values[1][5]
     assert AuditEvent.objects.filter(action="venue.exported").get().after["rows"] == 1
+
+
+def test_the_public_page_asks_the_same_number_of_queries_for_more_venues(
+    django_assert_max_num_queries,
+):
+    for n in range(2):
+        make_venue(code=f"a{n}")
+    client = Client()
+    client.get(reverse("venues:public"))  # warm up (session, translations)
+    with django_assert_max_num_queries(6) as few:
+        client.get(reverse("venues:public"))
+    for n in range(5):
+        make_venue(code=f"b{n}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("venues:public"))

@@ -55,15 +55,18 @@ class Venue(models.Model):
     def __str__(self) -> str:
         return f"{self.school}·{self.name}"
 
+    # Both read ``.all()`` so that the pages, which prefetch hours and closures for every
+    # venue, ask no query per venue; the gate asks for one venue (a few rows each).
     def closure_at(self, moment: dt.datetime) -> Closure | None:
-        return self.closures.filter(starts_at__lte=moment, ends_at__gt=moment).first()
+        return next((c for c in self.closures.all() if c.starts_at <= moment < c.ends_at), None)
 
     def open_at(self, moment: dt.datetime) -> bool:
         """Inside a period of the opening hours of that weekday (local time)."""
         local = timezone.localtime(moment)
-        return self.hours.filter(
-            weekday=local.weekday(), opens__lte=local.time(), closes__gt=local.time()
-        ).exists()
+        return any(
+            h.weekday == local.weekday() and h.opens <= local.time() < h.closes
+            for h in self.hours.all()
+        )
 
 
 class OpeningHours(models.Model):
