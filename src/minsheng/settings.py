@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "minsheng.venues",
     "minsheng.canteens",
     "minsheng.relief",
+    "minsheng.centres",
+    "minsheng.relay",
     "minsheng.api",
 ]
 

@@ -18,6 +18,8 @@ urlpatterns = [
     path("", include("minsheng.venues.urls")),
     path("", include("minsheng.canteens.urls")),
     path("", include("minsheng.relief.urls")),
+    path("", include("minsheng.centres.urls")),
+    path("", include("minsheng.relay.urls")),
     path("", include("minsheng.catalog.urls")),
     path("", include("minsheng.guide.urls")),
     path("", include("minsheng.core.urls")),
