@@ -33,6 +33,12 @@ def _small_demo(settings):
     settings.DEMO_COMMUNITY = False
 
 
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path_factory):
+    """Uploads and demo documents go to a temporary directory, never into var/media."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture
 def make_user(db):
     """``make_user(role=..., department=...)`` creates a user who can log in with PASSWORD."""

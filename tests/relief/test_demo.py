@@ -21,3 +21,5 @@ def test_the_demo_station_balances_and_shows_every_step():
     station = Station.objects.get()
     assert ledger.reconcile(station) == [] and station.balance > 0
     assert set(Application.objects.values_list("state", flat=True)) == set(Application.State.values)
+    reviewed = Application.objects.exclude(state__in=["submitted", "village_verified"])
+    assert not reviewed.filter(documents=None).exists()  # the town saw papers for each

@@ -10,15 +10,17 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import close_old_connections, connection
 from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from minsheng.appeals.attachments import CleanFile, clean
 from minsheng.core import idnumber
 from minsheng.core.models import AuditEvent, Division, Role
 from minsheng.relief import actions, ledger
-from minsheng.relief.models import Application, Donation, LedgerEntry, Station
+from minsheng.relief.models import Application, Document, Donation, LedgerEntry, Station
 from tests.factories import PASSWORD, DepartmentFactory, DivisionFactory, UserFactory
 
 DAY = dt.date(2026, 11, 20)
@@ -39,6 +41,18 @@ def village() -> Division:
     return DivisionFactory(name="城北村", level=Division.Level.VILLAGE)
 
 
+def png() -> bytes:
+    from PIL import Image
+
+    data = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(data, format="PNG")
+    return data.getvalue()
+
+
+def proof() -> CleanFile:
+    return clean(SimpleUploadedFile("低保证.png", png()))
+
+
 def approved(station: Station, amount: str = "1000", serial: int = 1, **fields) -> Application:
     application = actions.apply(
         station.pk,
@@ -49,6 +63,7 @@ def approved(station: Station, amount: str = "1000", serial: int = 1, **fields) 
         situation="父母外出务工，孩子随祖母生活，祖母患病住院。",
         requested=amount,
         by=None,
+        documents=[(Document.Kind.HARDSHIP, proof())],
     )
     actions.verify_village(application.pk, by=None)
     actions.verify_town(application.pk, by=None)
@@ -83,6 +98,7 @@ def test_the_whole_path_keeps_the_ledger_balanced():
         "relief.donated",
         "relief.donated",
         "relief.applied",
+        "relief.document_attached",
         "relief.village_verified",
         "relief.town_verified",
         "relief.approved",
@@ -109,6 +125,7 @@ def test_review_steps_go_in_order_once_with_reasons():
     application = actions.apply(
         station.pk, kind="woman", applicant="李红", id_number=id_number(), village_id=village().pk,
         situation="丈夫因病去世，独自抚养两个孩子。", requested="2000", by=None,
+        documents=[(Document.Kind.IDENTITY, proof())],
     )  # fmt: skip
     with pytest.raises(actions.ReliefError, match="不能执行此操作"):
         actions.verify_town(application.pk, by=None)  # the village first
@@ -135,7 +152,7 @@ def test_each_step_needs_its_role():
     application = actions.apply(
         station.pk, kind="child", applicant="王小花", id_number=id_number(),
         village_id=village().pk, situation="父母外出务工，孩子无人照看。", requested="1000",
-        by=window,
+        by=window, documents=[(Document.Kind.HARDSHIP, proof())],
     )  # fmt: skip
     with pytest.raises(PermissionDenied):
         actions.verify_village(application.pk, by=stranger)
@@ -245,3 +262,78 @@ def test_the_ledger_exports_to_excel_with_balances_and_no_anonymous_donor():
     assert AuditEvent.objects.filter(action="relief.ledger_exported").exists()
     other = login(Role.DEPT_HEAD, DepartmentFactory())
     assert other.get(reverse("relief:export", args=[station.code])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_town_cannot_review_an_application_without_proofs():
+    station = make_station()
+    application = actions.apply(
+        station.pk, kind="woman", applicant="李红", id_number=id_number(), village_id=village().pk,
+        situation="丈夫因病去世，独自抚养两个孩子。", requested="2000", by=None,
+    )  # fmt: skip
+    actions.verify_village(application.pk, by=None)
+    with pytest.raises(actions.ReliefError, match="请先上传证明材料") as error:
+        actions.verify_town(application.pk, by=None)
+    assert error.value.code == "no_documents"
+    assert Application.objects.get().state == Application.State.VILLAGE_VERIFIED
+    actions.attach_document(application.pk, kind="medical", file=proof(), by=None)
+    assert actions.verify_town(application.pk, by=None).state == Application.State.TOWN_VERIFIED
+
+
+@pytest.mark.django_db
+def test_documents_are_checked_and_closed_applications_take_no_more():
+    station = make_station()
+    application = approved(station)
+    with pytest.raises(actions.ReliefError, match="不能再补充材料"):
+        actions.attach_document(application.pk, kind="other", file=proof(), by=None)
+    fresh = actions.apply(
+        station.pk, kind="child", applicant="王小花", id_number=id_number(2),
+        village_id=village().pk, situation="父母外出务工，孩子随祖母生活。", requested="500",
+        by=None,
+    )  # fmt: skip
+    with pytest.raises(actions.ReliefError, match="材料类型"):
+        actions.attach_document(fresh.pk, kind="selfie", file=proof(), by=None)
+    for _n in range(actions.MAX_DOCUMENTS):
+        actions.attach_document(fresh.pk, kind="other", file=proof(), by=None)
+    with pytest.raises(actions.ReliefError, match="最多"):
+        actions.attach_document(fresh.pk, kind="other", file=proof(), by=None)
+    assert fresh.documents.count() == actions.MAX_DOCUMENTS
+
+
+@pytest.mark.django_db
+def test_proofs_upload_on_the_staff_page_and_open_only_for_the_station_department():
+    department = DepartmentFactory()
+    station = make_station(department)
+    application = actions.apply(
+        station.pk, kind="child", applicant="王小花", id_number=id_number(),
+        village_id=village().pk, situation="父母外出务工，孩子随祖母生活。", requested="500",
+        by=None,
+    )  # fmt: skip
+    client = login(Role.WINDOW_STAFF, department)
+    url = reverse("relief:act", args=["attach"])
+    fake = SimpleUploadedFile("低保证.pdf", b"MZ\x90\x00 not a pdf at all")
+    response = client.post(
+        url,
+        {"application": application.pk, "document_kind": "hardship", "documents": [fake]},
+        follow=True,
+    )
+    assert "只能上传" in response.content.decode() and not Document.objects.exists()
+    response = client.post(
+        url,
+        {
+            "application": application.pk,
+            "document_kind": "hardship",
+            "documents": [SimpleUploadedFile("王小花低保证.png", png())],
+        },
+        follow=True,
+    )
+    assert "已上传 1 份材料" in response.content.decode()
+    document = Document.objects.get()
+    assert "王小花" not in document.file.name  # the name on disk is the content's hash
+    opened = client.get(reverse("relief:document", args=[document.pk]))
+    assert opened.status_code == 200 and opened["Content-Type"] == "image/png"
+    assert opened["Cache-Control"] == "private, no-store"
+    assert AuditEvent.objects.filter(action="relief.document_opened").count() == 1
+    stranger = login(Role.WINDOW_STAFF, DepartmentFactory())
+    assert stranger.get(reverse("relief:document", args=[document.pk])).status_code == 404
+    assert AuditEvent.objects.filter(action="relief.document_opened").count() == 1

@@ -11,6 +11,7 @@ UPDATEs on (state, version), so two reviewers clicking at once cannot both move 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,11 +19,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from minsheng.appeals.attachments import CleanFile
 from minsheng.core import audit, idnumber, policy
 from minsheng.core.errors import ActionRefused
 from minsheng.core.models import Division, User
 from minsheng.core.models.org import Role
-from minsheng.relief.models import CENT, Application, Donation, LedgerEntry, Station
+from minsheng.relief.models import CENT, Application, Document, Donation, LedgerEntry, Station
 
 R = Role
 S = Application.State
@@ -123,6 +125,7 @@ def apply(
     situation: str,
     requested: object,
     by: User | None,
+    documents: Sequence[tuple[str, CleanFile]] = (),
 ) -> Application:
     station = Station.objects.filter(pk=station_id).first()
     if station is None:
@@ -152,7 +155,64 @@ def apply(
         requested=money(requested, "requested"),
     )
     audit.record(by, "relief.applied", application, after={"requested": str(application.requested)})
+    for kind_of_document, file in documents:
+        _store_document(application, kind_of_document, file, by)
     return application
+
+
+# Enough for identity, hardship, medical and a few more pages; a scan of a whole file is one PDF.
+MAX_DOCUMENTS = 10
+OPEN_STATES = {S.SUBMITTED, S.VILLAGE_VERIFIED, S.TOWN_VERIFIED}
+
+
+def _store_document(
+    application: Application, kind: str, file: CleanFile, by: User | None
+) -> Document:
+    if kind not in Document.Kind.values:
+        raise ReliefError(_("请选择材料类型"), field="document_kind")
+    if application.documents.count() >= MAX_DOCUMENTS:
+        raise ReliefError(_("每份申请最多 %(n)d 份材料") % {"n": MAX_DOCUMENTS}, field="documents")
+    document = Document(
+        application=application,
+        kind=kind,
+        original_name=file.original_name,
+        content_type=file.content_type,
+        extension=file.extension,
+        size=file.size,
+        sha256=file.sha256,
+        uploaded_by=by,
+    )
+    document.file.save(f"{file.sha256[:32]}{file.extension}", file.content, save=False)
+    document.save()
+    audit.record(
+        by,
+        "relief.document_attached",
+        application,
+        after={"document": document.pk, "kind": kind, "sha256": file.sha256},
+    )
+    return document
+
+
+@transaction.atomic
+def attach_document(
+    application_id: int, *, kind: str, file: CleanFile, by: User | None
+) -> Document:
+    """Add a proof while the application is still being checked (not after the committee)."""
+    application = (
+        Application.objects.select_for_update()
+        .select_related("station")
+        .filter(pk=application_id)
+        .first()
+    )
+    if application is None:
+        raise ReliefError(_("救助申请不存在"), "not_found")
+    _check(by, "relief.apply", application.station)
+    if application.state not in OPEN_STATES:
+        raise ReliefError(
+            _("申请已“%(state)s”，不能再补充材料") % {"state": application.get_state_display()},
+            "conflict",
+        )
+    return _store_document(application, kind, file, by)
 
 
 def _move(
@@ -163,12 +223,16 @@ def _move(
     action: str,
     by: User | None,
     expected_version: int | None,
+    needs_documents: bool = False,
     **changes: object,
 ) -> Application:
     application = Application.objects.select_related("station").filter(pk=application_id).first()
     if application is None:
         raise ReliefError(_("救助申请不存在"), "not_found")
     _check(by, action, application.station)
+    if needs_documents and not application.documents.exists():
+        # The town reviews the papers, so there must be some to review.
+        raise ReliefError(_("请先上传证明材料，再提交乡镇（街道）审核"), "no_documents")
     matching = Application.objects.filter(pk=application_id, state=source)
     if expected_version is not None:
         matching = matching.filter(version=expected_version)
@@ -214,6 +278,7 @@ def verify_town(
         target=S.TOWN_VERIFIED,
         action="relief.verify_town",
         by=by,
+        needs_documents=True,
         expected_version=expected_version,
     )
 

@@ -4,16 +4,19 @@ ones through the same actions as the staff page."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from minsheng.appeals import attachments
 from minsheng.core import demo, idnumber
 from minsheng.core.demo import GIVEN, SURNAMES
 from minsheng.core.models import Department, Division
 from minsheng.relief import actions
-from minsheng.relief.models import Application, Station
+from minsheng.relief.models import Application, Document, Station
 
 DONORS = [
     "县妇联",
@@ -29,6 +32,21 @@ SITUATIONS = [
     "本人因车祸致残，丧失劳动能力，女儿今年考上高中，缺少学费。",
     "孩子患白血病正在治疗，医保报销后仍有较大缺口，家庭负债累累。",
 ]
+
+
+def _scan() -> attachments.CleanFile:
+    """A blank "scanned certificate" (a page with a stamp and lines where text would be)."""
+    from PIL import Image, ImageDraw
+
+    page = Image.new("RGB", (620, 440), "white")
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((10, 10, 610, 430), outline="black", width=3)
+    for y in range(80, 330, 36):
+        draw.line((60, y, 560, y), fill="#999999", width=6)
+    draw.ellipse((420, 300, 540, 420), outline="#c00000", width=5)
+    data = io.BytesIO()
+    page.save(data, format="PNG")
+    return attachments.clean(SimpleUploadedFile("证明材料.png", data.getvalue()))
 
 
 @demo.register("relief", "妇女儿童公益站：一年的捐赠、救助申请和发放", order=520)
@@ -55,6 +73,7 @@ def build(ctx: demo.DemoContext) -> None:
                 by=None,
             )
     villages = list(Division.objects.filter(level=Division.Level.VILLAGE).order_by("code")[:30])
+    scan = _scan()
     for n in range(24):
         born = dt.date(1985, 1, 1) + dt.timedelta(days=ctx.rng.randrange(0, 9000))
         first17 = f"990102{born:%Y%m%d}{n:03d}"
@@ -67,6 +86,7 @@ def build(ctx: demo.DemoContext) -> None:
             situation=ctx.rng.choice(SITUATIONS),
             requested=Decimal(ctx.rng.choice([1000, 2000, 3000])),
             by=None,
+            documents=[(Document.Kind.HARDSHIP, scan)] if n < 22 else [],
         )
         # The newest few stay at earlier steps, so every step shows on the staff page.
         if n < 20:

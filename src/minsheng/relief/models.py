@@ -7,8 +7,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.core.models import Department, Division
@@ -108,6 +110,50 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.id_masked}"
+
+
+def document_path(instance: Document, filename: str) -> str:
+    # Never the uploaded name on disk: it often carries the applicant's name.
+    return f"relief/{timezone.localdate():%Y/%m}/{instance.sha256[:32]}{instance.extension}"
+
+
+class Document(models.Model):
+    """A proof behind an application (identity, hardship, medical or accident papers),
+    checked by ``appeals.attachments.clean`` and opened only through the staff page."""
+
+    class Kind(models.TextChoices):
+        IDENTITY = "identity", _("身份证明")
+        HARDSHIP = "hardship", _("困难证明（低保证、特困证等）")
+        MEDICAL = "medical", _("医疗或事故证明")
+        OTHER = "other", _("其他材料")
+
+    application = models.ForeignKey(
+        Application, models.CASCADE, related_name="documents", verbose_name=_("救助申请")
+    )
+    kind = models.CharField(_("材料类型"), max_length=12, choices=Kind.choices)
+    file = models.FileField(_("文件"), upload_to=document_path)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    content_type = models.CharField(_("类型"), max_length=64)
+    extension = models.CharField(max_length=8)
+    size = models.PositiveIntegerField(_("大小"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("上传人"),
+    )
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["application", "pk"]
+        verbose_name = _("证明材料")
+        verbose_name_plural = _("证明材料")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name}"
 
 
 class LedgerEntry(models.Model):

@@ -9,18 +9,19 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from minsheng.appeals import exports
+from minsheng.appeals import attachments, exports
 from minsheng.core import audit, policy
 from minsheng.core.models import Division, User
 from minsheng.relief import actions, ledger
-from minsheng.relief.models import Application, LedgerEntry, Station
+from minsheng.relief.models import Application, Document, LedgerEntry, Station
 
 
 def public_index(request: HttpRequest) -> HttpResponse:
@@ -48,7 +49,9 @@ def staff_index(request: HttpRequest) -> HttpResponse:
             {
                 "station": station,
                 "problems": ledger.reconcile(station),
-                "applications": station.applications.select_related("village")[:50],
+                "applications": station.applications.select_related("village").prefetch_related(
+                    "documents"
+                )[:50],
                 "entries": station.ledger.order_by("-pk")[:20],
                 "years": ledger.public_figures(station),
             }
@@ -60,6 +63,8 @@ def staff_index(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "villages": Division.objects.filter(level=Division.Level.VILLAGE).order_by("code"),
             "kinds": Application.Kind.choices,
+            "document_kinds": Document.Kind.choices,
+            "open_states": sorted(actions.OPEN_STATES),
             "today": timezone.localdate(),
             "can": {
                 action: policy.can(user, f"relief.{action}")
@@ -111,17 +116,67 @@ def act(request: HttpRequest, step: str) -> HttpResponse:
                 situation=data.get("situation", ""),
                 requested=data.get("requested", ""),
                 by=user,
+                documents=_uploads(request),
             )
             done = _("申请已登记，等待村（社区）核实")
+        elif step == "attach":
+            uploads = _uploads(request)
+            if not uploads:
+                raise actions.ReliefError(_("请选择要上传的文件"), field="documents")
+            with transaction.atomic():  # several files: all or none
+                for kind, file in uploads:
+                    actions.attach_document(
+                        int(data.get("application") or 0), kind=kind, file=file, by=user
+                    )
+            done = _("已上传 %(n)d 份材料") % {"n": len(uploads)}
         else:
             done = _application_step(step, data, user)
     except actions.ReliefError as exc:
         messages.error(request, exc.message)
+    except attachments.AttachmentRejected as exc:  # a ValueError too: caught first
+        messages.error(request, str(exc))
     except ValueError:
         messages.error(request, _("日期或选项格式不对"))
     else:
         messages.success(request, done)
     return redirect("relief:staff")
+
+
+def _uploads(request: HttpRequest) -> list[tuple[str, attachments.CleanFile]]:
+    """The files of the form, each checked (type from the content, images stripped)."""
+    files = request.FILES.getlist("documents")
+    if len(files) > actions.MAX_DOCUMENTS:
+        raise actions.ReliefError(
+            _("每份申请最多 %(n)d 份材料") % {"n": actions.MAX_DOCUMENTS}, field="documents"
+        )
+    kind = request.POST.get("document_kind", "")
+    return [(kind, attachments.clean(f)) for f in files]
+
+
+@login_required
+def document(request: HttpRequest, pk: int) -> FileResponse:
+    """Proofs only through here (never a /media/ URL): the same department scope as the
+    staff page, and each opening audited."""
+    user = _user(request, "relief.view")
+    stations = policy.visible(user, Station.objects.all(), "relief.view")
+    item = get_object_or_404(
+        Document.objects.select_related("application"), pk=pk, application__station__in=stations
+    )
+    try:
+        handle = item.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("文件不存在")) from None
+    audit.record(user, "relief.document_opened", item.application, after={"document": item.pk})
+    response = FileResponse(
+        handle,
+        content_type=item.content_type,
+        # Images open in the browser; anything else is saved, never rendered by it.
+        as_attachment=not item.content_type.startswith("image/"),
+        filename=item.original_name,
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _application_step(step: str, data: Any, user: User) -> str:
