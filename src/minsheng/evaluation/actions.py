@@ -21,7 +21,6 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Subquery
 from django.db.models.signals import post_save
 from django.urls import reverse
 from django.utils import timezone
@@ -559,23 +558,22 @@ def _rate_from_pad(
 
 def _lock_pad_event(pad: PadDevice, event_id: int) -> ServiceEvent:
     """The event, locked, with ``pad_recent``: how many ratings the pad stored in the last
-    minute (its rate limit), asked in the same round trip (the pads' hot path)."""
-    since = timezone.now() - dt.timedelta(minutes=1)
-    recent = (
-        Rating.objects.filter(pad=pad, created_at__gte=since)
-        .values("pad")
-        .annotate(n=Count("pk"))
-        .values("n")
+    minute (its rate limit), asked in the same round trip (the pads' hot path).
+
+    Written as SQL because building the ORM form of it (a locked row with a correlated
+    count) took more CPU than any other step of a pad's rating, several times what the
+    database spent running it."""
+    since = connection.ops.adapt_datetimefield_value(timezone.now() - dt.timedelta(minutes=1))
+    lock = " FOR UPDATE OF e" if connection.features.has_select_for_update_of else ""
+    sql = (
+        f"SELECT e.*, (SELECT COUNT(*) FROM {Rating._meta.db_table} r"  # noqa: S608 (table names from the models)
+        " WHERE r.pad_id = %s AND r.created_at >= %s) AS pad_recent"
+        f" FROM {ServiceEvent._meta.db_table} e WHERE e.id = %s{lock}"
     )
-    event = (
-        ServiceEvent.objects.select_for_update(of=("self",))
-        .annotate(pad_recent=Subquery(recent))
-        .filter(pk=event_id)
-        .first()
-    )
-    if event is None:
+    found = list(ServiceEvent.objects.raw(sql, [pad.pk, since, event_id]))
+    if not found:
         raise EvaluationError(_("办件不存在"), code="not_found")
-    return event
+    return found[0]
 
 
 def kiosk_event(staff: User, now: dt.datetime | None = None) -> ServiceEvent | None:
