@@ -63,6 +63,8 @@ class ServiceChannel(models.TextChoices):
     ONLINE = "online", _("网上办理")
     MOBILE = "mobile", _("掌上办理")
     SELF = "self", _("自助终端")
+    # Done for the citizen by a village or community proxy worker (minsheng.relay).
+    PROXY = "proxy", _("代办帮办")
 
 
 class RatingChannel(models.TextChoices):
