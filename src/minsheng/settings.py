@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "minsheng.relief",
     "minsheng.centres",
     "minsheng.relay",
+    "minsheng.community",
     "minsheng.api",
 ]
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("minsheng.relief.urls")),
     path("", include("minsheng.centres.urls")),
     path("", include("minsheng.relay.urls")),
+    path("", include("minsheng.community.urls")),
     path("", include("minsheng.catalog.urls")),
     path("", include("minsheng.guide.urls")),
     path("", include("minsheng.core.urls")),

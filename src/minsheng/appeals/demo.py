@@ -84,6 +84,22 @@ HOUR = dt.timedelta(hours=1)
 # go out as usual.
 FRESH_NOTIFICATIONS = dt.timedelta(days=2)
 
+
+def last_message() -> int:
+    """The newest outbox row now: what a demo step wrote comes after it."""
+    return OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def archive_old_notifications(after: int, end: dt.datetime) -> None:
+    """Old notifications are history, not news: a demo step's messages older than
+    FRESH_NOTIFICATIONS count as sent; the recent ones go out as usual."""
+    OutboxMessage.objects.filter(
+        pk__gt=after,
+        status=OutboxMessage.Status.PENDING,
+        created_at__lt=end - FRESH_NOTIFICATIONS,
+    ).update(status=OutboxMessage.Status.SENT, sent_at=F("created_at"), attempts=1)
+
+
 CHANNELS: list[tuple[str, float]] = [
     (Channel.HOTLINE, 46),
     (Channel.WECHAT, 18),
@@ -455,7 +471,7 @@ class Simulation:
         queue = self._queue
         push = self.push
 
-        first_message = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
+        first_message = last_message()
         with (
             jobs.start(
                 "demo.appeals", "演示诉求", total=len(plans), out=_Lines(self.ctx.out)
@@ -474,12 +490,7 @@ class Simulation:
             sweep.sweep()  # what the worker finds now
             with self.clock.real():
                 progress.finish(message=f"共 {len(plans)} 件")
-        # Old notifications are history, not news (see FRESH_NOTIFICATIONS).
-        OutboxMessage.objects.filter(
-            pk__gt=first_message or 0,
-            status=OutboxMessage.Status.PENDING,
-            created_at__lt=self.end - FRESH_NOTIFICATIONS,
-        ).update(status=OutboxMessage.Status.SENT, sent_at=F("created_at"), attempts=1)
+        archive_old_notifications(first_message, self.end)
         return dict(Appeal.objects.values_list("state").annotate(n=Count("pk")).order_by())
 
     def push(self, life: Iterator[dt.datetime]) -> None:

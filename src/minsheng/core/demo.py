@@ -215,7 +215,7 @@ DEMO_USERS: list[tuple[str, Role, str, str | None]] = [
     ("school", Role.WINDOW_STAFF, "马丽", "jyj"),
     ("canteen", Role.HANDLER, "郭秀英", f"{COUNTY_CODE}101"),
     ("centre", Role.HANDLER, "黄丽萍", f"{COUNTY_CODE}102"),
-    ("proxy", Role.WINDOW_STAFF, "吴建平", f"{COUNTY_CODE}101"),
+    ("proxy", Role.HANDLER, "吴建平", f"{COUNTY_CODE}101"),
     ("handler", Role.HANDLER, "张志强", "zjj"),
     ("depthead", Role.DEPT_HEAD, "陈国华", "zjj"),
     ("dispatcher", Role.DISPATCHER, "刘芳", None),
