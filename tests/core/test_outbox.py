@@ -183,7 +183,7 @@ def test_a_queue_that_is_down_does_not_lose_the_message(django_capture_on_commit
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         outbox.enqueue("sms", MOBILE, "x")
     assert OutboxMessage.objects.get().status == Status.PENDING
-    assert "periodic sweep will send" in caplog.text
+    assert "the periodic job will do it" in caplog.text
 
 
 # Delivering ------------------------------------------------------------------------------

@@ -381,6 +381,8 @@ class KpiOut(Schema):
         "带 `Idempotency-Key` 头时，同一调用方用同一个键重试只会得到同一件诉求："
         "首次返回 201，重放返回 200 并带 `Idempotent-Replayed: true` 头；"
         "同一个键配不同的内容返回 422 idempotency_mismatch。"
+        "诉求在返回时已受理、可查询；受理记录、群众短信（编号和查询码）和全文检索"
+        "在提交后数秒内批量登记。"
     ),
 )
 def submit(
@@ -418,7 +420,9 @@ def submit(
         channel=payload.channel,
     )
     with _appeal_errors():
-        submitted = actions.submit(data, by=user, idempotency=idempotency)
+        # Other systems push appeals in bulk: the receipt (timeline, audit event, SMS) is
+        # written in batches right after the commit (docs/decisions/0007).
+        submitted = actions.submit(data, by=user, idempotency=idempotency, receipt_later=True)
     # A new appeal carries what the answer shows (its category and town came from the
     # checks); a replayed one is read again with its relations.
     appeal = _appeals().get(pk=submitted.appeal.pk) if submitted.replayed else submitted.appeal

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from django.conf import settings as django_settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,6 +44,7 @@ from minsheng.appeals.models import (
     Channel,
     ExtensionRequest,
     IdempotencyKey,
+    PendingReceipt,
     Rating,
     RefusalRule,
     ReturnRecord,
@@ -52,7 +55,12 @@ from minsheng.appeals.models import (
 )
 from minsheng.appeals.states import STEPS, InvalidTransition, State, Step
 from minsheng.core import audit, calendar, outbox, policy
+from minsheng.core import context as request_context
+from minsheng.core.commit import on_commit_once, queue_once
 from minsheng.core.models import Department, Division, Role, User
+from minsheng.core.recent import Recent
+
+logger = logging.getLogger(__name__)
 
 # Used only when the admin-edited TimeLimit table has no row for a type (it is seeded with
 # these by a data migration): urgent appeals are due the same working day.
@@ -132,8 +140,10 @@ def _event(
     *,
     public: bool = False,
     department: Department | int | None = None,
+    at: dt.datetime | None = None,
 ) -> AppealEvent:
-    """One step of the timeline; its department is the actor's unless named."""
+    """One step of the timeline (now, unless ``at``); its department is the actor's unless
+    named."""
     if isinstance(department, Department):
         department = department.pk
     return AppealEvent.objects.create(
@@ -143,6 +153,7 @@ def _event(
         public=public,
         actor=by,
         department_id=department if department is not None else getattr(by, "department_id", None),
+        created_at=at or timezone.now(),
     )
 
 
@@ -315,17 +326,34 @@ def _validate(data: AppealInput) -> tuple[Category | None, Division | None]:
     return category, division
 
 
+# The tracking number's prefix, read on every intake: kept per process for a few seconds
+# (an admin's change applies within them; at once in the process that saved it).
+_prefix: Recent[str] = Recent(lambda: 10.0, max_size=1)
+post_save.connect(_prefix.clear, sender=AppealSettings, dispatch_uid="appeals.number_prefix")
+
+
+def _number_prefix() -> str:
+    prefix = _prefix.get("prefix", lambda: AppealSettings.current().number_prefix)
+    assert prefix is not None
+    return prefix
+
+
 @transaction.atomic
 def submit(
     data: AppealInput,
     *,
     by: User | None = None,
     idempotency: tuple[str, str] | None = None,
+    receipt_later: bool = False,
 ) -> Submitted:
     """Receive an appeal from any channel. ``by`` is the staff member entering it, if any.
 
     With ``idempotency=(client, key)``, a retry with the same key gives back the first
     appeal instead of creating a second one; the same key with other content is refused.
+
+    With ``receipt_later`` (the API: other systems pushing appeals in bulk) the appeal is
+    committed with a ``PendingReceipt``, and ``register_receipts`` writes the receipt in
+    batches right after the commit; otherwise the receipt is written here.
     """
     staff = by if by is not None and by.is_authenticated and by.is_staff_member else None
     if staff is not None:
@@ -333,16 +361,17 @@ def submit(
     category, division = _validate(data)
     fingerprint = data.fingerprint()
     now = timezone.now()
-    settings = AppealSettings.current()
     day = timezone.localdate(now)
     code = numbers.new_query_code()
     citizen = by if by is not None and by.is_authenticated and staff is None else None
+    title = data.title.strip()[:100]
+    body = data.body.strip()
     appeal = Appeal(
-        number=numbers.format_number(settings.number_prefix, day, numbers.next_daily_number(day)),
+        number=numbers.format_number(_number_prefix(), day, numbers.next_daily_number(day)),
         query_code_hash=numbers.hash_query_code(code),
-        title=data.title.strip()[:100],
-        body=data.body.strip(),
-        search_tokens=search.document_tokens(data.title.strip()[:100], data.body.strip()),
+        title=title,
+        body=body,
+        search_tokens="" if receipt_later else search.document_tokens(title, body),
         appeal_type=data.appeal_type,
         urgency=data.urgency,
         category=category,
@@ -372,12 +401,31 @@ def submit(
             raise AppealError(_("同一个幂等键不能用于不同的内容"), code="idempotency_mismatch")
         return Submitted(winner.appeal, None, replayed=True)
     _store_files(appeal, data.files, appeal.entered_by)  # after the key: a retry stores none
+    if receipt_later:
+        ctx = request_context.current()
+        PendingReceipt.objects.create(
+            appeal=appeal,
+            query_code=code,
+            actor=by if by is not None and by.is_authenticated else None,
+            request_id=ctx.request_id if ctx else "",
+            ip=ctx.ip if ctx else None,
+        )
+        on_commit_once(_queue_receipts)
+    else:
+        _write_receipt(appeal, by, code)
+    return Submitted(appeal, code)
+
+
+def _write_receipt(appeal: Appeal, by: User | None, code: str) -> None:
+    """What follows an intake: the timeline step, the audit event, the SMS with the number
+    and query code, and (after the commit) the automatic routing."""
     _event(
         appeal,
         "received",
         by,
         _("诉求已受理（%(channel)s）") % {"channel": appeal.get_channel_display()},
         public=True,
+        at=appeal.received_at,
     )
     audit.record(
         by, "appeal.received", appeal, after={"state": appeal.state, "channel": appeal.channel}
@@ -389,7 +437,6 @@ def submit(
         "appeal.received",
     )
     transaction.on_commit(lambda: _after_intake(appeal.pk))
-    return Submitted(appeal, code)
 
 
 def _after_intake(appeal_id: int) -> None:
@@ -397,6 +444,77 @@ def _after_intake(appeal_id: int) -> None:
     from minsheng.intelligence import routing
 
     routing.after_intake(appeal_id)
+
+
+RECEIPTS_QUEUED_KEY = "appeals:receipts-queued"
+
+
+def _queue_receipts() -> None:
+    from minsheng.appeals.tasks import register_receipts_task
+
+    queue_once(RECEIPTS_QUEUED_KEY, register_receipts_task.enqueue)
+
+
+def register_receipts(*, batch: int = 200) -> int:
+    """Write the receipts of the appeals accepted with ``receipt_later``, oldest first, a
+    batch per transaction; returns how many. Concurrent runs share the work: each takes the
+    rows the others have not locked (PostgreSQL), so every receipt is written once. A
+    receipt that cannot be written is logged and left for the next run; the others go on."""
+    registered = 0
+    failed: set[int] = set()
+    while True:
+        try:
+            count, more = _register_batch(batch, failed)
+        except Exception:
+            logger.exception("a batch of appeal receipts failed; writing them one at a time")
+            count, more = _register_singly(batch, failed)
+        registered += count
+        if not more:
+            return registered
+
+
+def _register_batch(batch: int, skip: set[int], only: int | None = None) -> tuple[int, bool]:
+    """One transaction: up to ``batch`` receipts (or the one of appeal ``only``); returns
+    how many were written and whether more may be waiting."""
+    rows = PendingReceipt.objects.exclude(pk__in=skip)
+    if only is not None:
+        rows = rows.filter(pk=only)
+    with transaction.atomic():
+        pending = list(
+            rows.select_for_update(skip_locked=True, of=("self",))
+            .select_related("appeal", "actor")
+            .order_by("created_at", "appeal_id")[:batch]
+        )
+        for row in pending:
+            appeal = row.appeal
+            appeal.search_tokens = search.document_tokens(appeal.title, appeal.body)
+            Appeal.objects.filter(pk=appeal.pk).update(search_tokens=appeal.search_tokens)
+            # The audit event carries the request that submitted the appeal.
+            token = request_context.begin(row.request_id or None, row.ip)
+            try:
+                _write_receipt(appeal, row.actor, row.query_code)
+            finally:
+                request_context.end(token)
+        PendingReceipt.objects.filter(pk__in=[row.pk for row in pending]).delete()
+    return len(pending), len(pending) == batch
+
+
+def _register_singly(batch: int, failed: set[int]) -> tuple[int, bool]:
+    """After a failed batch: the next ``batch`` receipts one per transaction, so that one
+    that fails (added to ``failed``, logged) does not hold back the others."""
+    ids = list(
+        PendingReceipt.objects.exclude(pk__in=failed)
+        .order_by("created_at", "appeal_id")
+        .values_list("pk", flat=True)[:batch]
+    )
+    count = 0
+    for pk in ids:
+        try:
+            count += _register_batch(1, failed, only=pk)[0]
+        except Exception:
+            logger.exception("the receipt of appeal %s could not be written", pk)
+            failed.add(pk)
+    return count, len(ids) == batch
 
 
 @transaction.atomic

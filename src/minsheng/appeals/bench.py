@@ -281,11 +281,18 @@ def intake_benchmark(
         benchkit.migrate(env)
         key = benchkit.run_child(out, CHILD, ["intake-setup"], env)["key"]
         port = benchkit.free_port()
-        with benchkit.gunicorn(env, port, workers, out):
+        with benchkit.gunicorn(env, port, workers, out) as server:
             # A short warm-up: imports, first connections, the calendar's year.
             _drive(port, key, min(200, requests), clients, seconds, first=WARM_UP_FIRST)
+            benchkit.run_child(out, CHILD, ["receipts"], env)  # the warm-up's receipts
             out(f"  {clients} 个并发客户端提交 {requests} 件…")
+            cpu_before = benchkit.cpu_seconds(server)
             run = _drive(port, key, requests, clients, seconds)
+            cpu_after = benchkit.cpu_seconds(server)
+        # No worker ran meanwhile: the receipts of the run are all waiting; one worker
+        # process writes them now, timed, so that the rate of the deferred half shows too.
+        out("  登记回执（受理记录、审计、短信、检索词）…")
+        receipts = benchkit.run_child(out, CHILD, ["receipts"], env)
         out("  对照：同样的行逐条 INSERT 直接写入 PostgreSQL…")
         reference = _reference_inserts(url, run["done"], clients)
     latencies = run["latencies"]
@@ -296,6 +303,22 @@ def intake_benchmark(
     if run["errors"]:
         out(f"  错误示例：{sorted(set(run['errors']))[:5]}")
     reference_rate = run["done"] / reference["elapsed"] if reference["elapsed"] else 0.0
+    cpu: Results = {}
+    if cpu_before and run["done"]:
+        spent = {name: cpu_after[name] - cpu_before[name] for name in cpu_before}
+        for name, label in (
+            ("server", "gunicorn"),
+            ("database", "PostgreSQL"),
+            ("client", "压测客户端"),
+        ):
+            cpu[f"cpu_{name}_ms"] = (spent[name] / run["done"] * 1000, f"毫秒 CPU/件（{label}）")
+        per_submission = sum(spent.values()) / run["done"]
+        cores = os.cpu_count() or 1
+        cpu["cpu_bound_rate"] = (
+            cores / per_submission if per_submission else 0.0,
+            f"件/秒（{cores} 核全部用于受理时的上限 = 核数 ÷ 每件 CPU）",
+        )
+    receipt_rate = receipts["count"] / receipts["seconds"] if receipts["seconds"] else 0.0
     return {
         "submitted": (float(run["done"]), "件"),
         "submissions_per_second": (
@@ -308,6 +331,10 @@ def intake_benchmark(
             f"毫秒 {verdict(p99 < INTAKE_TARGET_P99_MS)}（目标 < {INTAKE_TARGET_P99_MS:.0f}）",
         ),
         "errors": (float(error_count), f"个 {verdict(error_count == 0)}"),
+        **cpu,
+        "receipts_written": (float(receipts["count"]), "件回执（一个后台进程批量登记）"),
+        "receipts_per_second": (receipt_rate, "件/秒（登记回执）"),
+        "receipts_cpu_ms": (receipts["cpu_ms"], "毫秒 CPU/件（登记回执的进程，不含数据库）"),
         "reference_inserts_per_second": (reference_rate, "行/秒（直接逐条 INSERT，对照）"),
         "clients": (float(clients), "个并发客户端"),
         "server_processes": (float(workers), "个 gunicorn 进程"),
@@ -328,6 +355,15 @@ def appeals_intake(out: Output) -> Results:
 
 
 # ---------------------------------------------------------------- the child process
+
+
+def _child_receipts() -> dict[str, Any]:
+    from minsheng.appeals import actions
+
+    cpu, started = time.process_time(), time.perf_counter()
+    count = actions.register_receipts()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"count": count, "seconds": seconds, "cpu_ms": cpu / count * 1000 if count else 0.0}
 
 
 def _child_intake_setup() -> dict[str, Any]:
@@ -687,6 +723,8 @@ def main(argv: list[str]) -> int:
         result = _child_kpi(int(argv[1]), reuse=argv[2] == "1")
     elif command == "intake-setup":
         result = _child_intake_setup()
+    elif command == "receipts":
+        result = _child_receipts()
     else:
         print(f"unknown command {command}", file=sys.stderr)
         return 2

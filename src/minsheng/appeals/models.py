@@ -643,6 +643,33 @@ class IdempotencyKey(models.Model):
         return f"{self.client}:{self.key}"
 
 
+class PendingReceipt(models.Model):
+    """An appeal accepted through the API whose receipt is still to be written: the timeline
+    step 受理, the audit event, the SMS with the query code, the search words and the
+    automatic routing (``actions.register_receipts``, right after the commit and from the
+    worker's periodic job). Deleted once written, and with it the query code, which the
+    SMS needs and the appeal keeps only as a hash. See docs/decisions/0007."""
+
+    appeal = models.OneToOneField(
+        Appeal, models.CASCADE, primary_key=True, related_name="+", verbose_name=_("诉求")
+    )
+    query_code = models.CharField(max_length=16)
+    # Who submitted it and from where, for the audit event written later.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    request_id = models.CharField(max_length=36, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("待登记回执")
+        verbose_name_plural = _("待登记回执")
+
+    def __str__(self) -> str:
+        return str(self.appeal_id)
+
+
 class LookupCode(models.Model):
     """A one-time SMS code for a citizen looking up their appeals by mobile number."""
 

@@ -1,12 +1,15 @@
-"""Background work of the appeals, every five minutes on one worker: the deadline sweep,
-and the KPI rollup brought up to date."""
+"""Background work of the appeals: the receipts of appeals accepted through the API (a task
+after their commit, and every 15 seconds as a safety net), and every five minutes on one
+worker the deadline sweep and the KPI rollup brought up to date."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from minsheng.appeals import rollup, sweep
-from minsheng.core import periodic
+from django_tasks import task
+
+from minsheng.appeals import actions, rollup, sweep
+from minsheng.core import commit, periodic
 
 # A reminder is at most this late; the sweep is a handful of indexed queries when there is
 # nothing to do, so running it often costs nothing.
@@ -39,3 +42,19 @@ periodic.register(
     # The first build of a large county's rollup takes minutes: no second worker meanwhile.
     ttl=dt.timedelta(minutes=30),
 )
+
+
+@task()
+def register_receipts_task() -> int:
+    """Queued after the commit of appeals accepted through the API (one task for many)."""
+    commit.task_started(actions.RECEIPTS_QUEUED_KEY)
+    return actions.register_receipts()
+
+
+def register_receipts() -> str | None:
+    """The safety net: receipts whose task was never queued or died with its worker."""
+    count = actions.register_receipts()
+    return f"{count} receipts written" if count else None
+
+
+periodic.register("appeals.receipts", register_receipts, every=dt.timedelta(seconds=15))

@@ -142,12 +142,43 @@ def free_port() -> int:
 GUNICORN_CONFIG = "import jieba\n\njieba.initialize()\n"
 
 
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the server (``server_pid`` and its child processes), by
+    PostgreSQL (every process named ``postgres``) and by this process (the load generator).
+    Read from /proc, so on Linux only (empty elsewhere): the difference over a run shows
+    where the CPU of a request goes, a figure that other load on the machine does not
+    change as it changes a rate."""
+    proc = "/proc"
+    if not os.path.isdir(proc):
+        return {}
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = {"server": 0.0, "database": 0.0}
+    for entry in os.listdir(proc):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"{proc}/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue  # ended meanwhile
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ppid, used = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+        if int(entry) == server_pid or ppid == server_pid:
+            totals["server"] += used
+        elif name == "postgres":
+            totals["database"] += used
+    own = os.times()
+    totals["client"] = own.user + own.system
+    return totals
+
+
 @contextmanager
 def gunicorn(
     env: dict[str, str], port: int, workers: int, out: Output, *, threads: int | None = None
-) -> Iterator[None]:
-    """A gunicorn server on ``port`` until the block ends. ``threads`` per process comes
-    from ``MINSHENG_BENCH_THREADS`` (default 4) unless given."""
+) -> Iterator[int]:
+    """A gunicorn server on ``port`` until the block ends; the block gets its process id.
+    ``threads`` per process comes from ``MINSHENG_BENCH_THREADS`` (default 4) unless given."""
     threads = threads or int(os.environ.get("MINSHENG_BENCH_THREADS", "4"))
     config = os.path.join(env["MINSHENG_VAR_DIR"], "gunicorn_bench.py")
     with open(config, "w") as f:
@@ -189,7 +220,7 @@ def gunicorn(
                     raise RuntimeError("gunicorn did not start within 60 s") from None
                 time.sleep(0.2)
         out(f"  gunicorn 127.0.0.1:{port}，{workers} 个进程 × {threads} 线程")
-        yield
+        yield process.pid
     finally:
         process.terminate()
         try:

@@ -8,17 +8,15 @@ sweep delivers whatever that missed (the task queue was down, a retry fell due).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from django.core.cache import cache
 from django.db import models, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from minsheng.core import audit, policy
-from minsheng.core.commit import on_commit_once
+from minsheng.core.commit import on_commit_once, queue_once, task_started
 from minsheng.core.models import OutboxMessage
 from minsheng.core.outbox.backends import DeliveryError
 
@@ -26,8 +24,6 @@ if TYPE_CHECKING:
     from minsheng.core.models import User
 
 __all__ = ["DeliveryError", "enqueue", "enqueue_on_commit", "retry"]
-
-logger = logging.getLogger(__name__)
 
 Channel = OutboxMessage.Channel
 Status = OutboxMessage.Status
@@ -99,32 +95,20 @@ def enqueue(
 enqueue_on_commit = enqueue
 
 
-# Set while a delivery task waits in the queue: under load thousands of commits a minute
-# would otherwise each queue a task of their own, when one task sends them all. The task
-# clears it before it looks for messages, so a commit after that queues the next one; the
-# timeout lets a task lost with a dead worker be replaced.
+# Set while a delivery task waits in the queue (``core.commit.queue_once``).
 DELIVERY_QUEUED_KEY = "outbox:delivery-queued"
 DELIVERY_QUEUED_SECONDS = 10
 
 
 def delivery_started() -> None:
     """Called by the delivery task before it reads the outbox."""
-    cache.delete(DELIVERY_QUEUED_KEY)
+    task_started(DELIVERY_QUEUED_KEY)
 
 
 def _queue_delivery() -> None:
     from minsheng.core.tasks import deliver_outbox
 
-    try:
-        if not cache.add(DELIVERY_QUEUED_KEY, 1, timeout=DELIVERY_QUEUED_SECONDS):
-            return  # a queued task will find this commit's messages
-        deliver_outbox.enqueue()
-    except Exception:
-        cache.delete(DELIVERY_QUEUED_KEY)
-        # The messages are committed; the worker's periodic sweep sends them anyway.
-        logger.warning(
-            "could not queue deliver_outbox; the periodic sweep will send", exc_info=True
-        )
+    queue_once(DELIVERY_QUEUED_KEY, deliver_outbox.enqueue, seconds=DELIVERY_QUEUED_SECONDS)
 
 
 @transaction.atomic
