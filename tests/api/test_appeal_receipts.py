@@ -134,14 +134,14 @@ def test_the_periodic_job_writes_what_no_task_did(client, caller):
 def test_a_receipt_that_fails_does_not_hold_back_the_others(client, caller, monkeypatch):
     _user, headers = caller
     ids = [post(client, headers, n).json()["appeal"]["id"] for n in range(3)]
-    write = actions._write_receipt
+    receipt = actions._receipt
 
     def failing(appeal, by, code):  # type: ignore[no-untyped-def]
         if appeal.pk == ids[1]:
             raise RuntimeError("broken")
-        write(appeal, by, code)
+        return receipt(appeal, by, code)
 
-    monkeypatch.setattr(actions, "_write_receipt", failing)
+    monkeypatch.setattr(actions, "_receipt", failing)
 
     assert actions.register_receipts() == 2
 

@@ -57,7 +57,7 @@ from minsheng.appeals.states import STEPS, InvalidTransition, State, Step
 from minsheng.core import audit, calendar, outbox, policy
 from minsheng.core import context as request_context
 from minsheng.core.commit import on_commit_once, queue_once
-from minsheng.core.models import Department, Division, Role, User
+from minsheng.core.models import AuditEvent, Department, Division, OutboxMessage, Role, User
 from minsheng.core.recent import Recent
 
 logger = logging.getLogger(__name__)
@@ -140,13 +140,27 @@ def _event(
     *,
     public: bool = False,
     department: Department | int | None = None,
+) -> AppealEvent:
+    """One step of the timeline; its department is the actor's unless named."""
+    event = _event_row(appeal, kind, by, text, public=public, department=department)
+    event.save()
+    return event
+
+
+def _event_row(
+    appeal: Appeal,
+    kind: str,
+    by: User | None,
+    text: str = "",
+    *,
+    public: bool = False,
+    department: Department | int | None = None,
     at: dt.datetime | None = None,
 ) -> AppealEvent:
-    """One step of the timeline (now, unless ``at``); its department is the actor's unless
-    named."""
+    """The step ``_event`` writes (now, unless ``at``), not saved yet."""
     if isinstance(department, Department):
         department = department.pk
-    return AppealEvent.objects.create(
+    return AppealEvent(
         appeal=appeal,
         kind=kind,
         text=text,
@@ -412,14 +426,17 @@ def submit(
         )
         on_commit_once(_queue_receipts)
     else:
-        _write_receipt(appeal, by, code)
+        _write_receipts([_receipt(appeal, by, code)])
     return Submitted(appeal, code)
 
 
-def _write_receipt(appeal: Appeal, by: User | None, code: str) -> None:
-    """What follows an intake: the timeline step, the audit event, the SMS with the number
-    and query code, and (after the commit) the automatic routing."""
-    _event(
+Receipt = tuple[AppealEvent, AuditEvent, OutboxMessage | None]
+
+
+def _receipt(appeal: Appeal, by: User | None, code: str) -> Receipt:
+    """What follows an intake: the timeline step, the audit event (of the current request)
+    and the SMS with the number and query code, not written yet."""
+    event = _event_row(
         appeal,
         "received",
         by,
@@ -427,23 +444,37 @@ def _write_receipt(appeal: Appeal, by: User | None, code: str) -> None:
         public=True,
         at=appeal.received_at,
     )
-    audit.record(
+    audit_event = audit.event_for(
         by, "appeal.received", appeal, after={"state": appeal.state, "channel": appeal.channel}
     )
-    _sms(
-        appeal,
-        _("【%(county)s民生】您的诉求已受理，编号%(number)s，查询码%(code)s，请妥善保存。")
-        % {"county": django_settings.COUNTY_NAME, "number": appeal.number, "code": code},
-        "appeal.received",
-    )
-    transaction.on_commit(lambda: _after_intake(appeal.pk))
+    sms = None
+    if appeal.citizen_mobile:
+        text = _("【%(county)s民生】您的诉求已受理，编号%(number)s，查询码%(code)s，请妥善保存。")
+        sms = outbox.message_for(
+            "sms",
+            appeal.citizen_mobile,
+            text % {"county": django_settings.COUNTY_NAME, "number": appeal.number, "code": code},
+            kind="appeal.received",
+        )
+    return event, audit_event, sms
 
 
-def _after_intake(appeal_id: int) -> None:
-    # The classifier may route it (when the county turned that on); its own module decides.
+def _write_receipts(receipts: list[Receipt]) -> None:
+    """Write receipts (a statement per table however many) and, after the commit, offer
+    their appeals to the automatic routing."""
+    AppealEvent.objects.bulk_create([event for event, _audit, _sms in receipts])
+    audit.record_all([audit_event for _event, audit_event, _sms in receipts])
+    outbox.enqueue_all([sms for _event, _audit, sms in receipts if sms is not None])
+    appeal_ids = [event.appeal_id for event, _audit, _sms in receipts]
+    transaction.on_commit(lambda: _after_intake(appeal_ids))
+
+
+def _after_intake(appeal_ids: list[int]) -> None:
+    # The classifier may route them (when the county turned that on); its module decides.
     from minsheng.intelligence import routing
 
-    routing.after_intake(appeal_id)
+    for appeal_id in appeal_ids:
+        routing.after_intake(appeal_id)
 
 
 RECEIPTS_QUEUED_KEY = "appeals:receipts-queued"
@@ -485,16 +516,16 @@ def _register_batch(batch: int, skip: set[int], only: int | None = None) -> tupl
             .select_related("appeal", "actor")
             .order_by("created_at", "appeal_id")[:batch]
         )
+        receipts = []
         for row in pending:
-            appeal = row.appeal
-            appeal.search_tokens = search.document_tokens(appeal.title, appeal.body)
-            Appeal.objects.filter(pk=appeal.pk).update(search_tokens=appeal.search_tokens)
             # The audit event carries the request that submitted the appeal.
             token = request_context.begin(row.request_id or None, row.ip)
             try:
-                _write_receipt(appeal, row.actor, row.query_code)
+                receipts.append(_receipt(row.appeal, row.actor, row.query_code))
             finally:
                 request_context.end(token)
+        search.store_words([row.appeal for row in pending])
+        _write_receipts(receipts)
         PendingReceipt.objects.filter(pk__in=[row.pk for row in pending]).delete()
     return len(pending), len(pending) == batch
 

@@ -57,6 +57,26 @@ def document_tokens(*texts: str) -> str:
     return " ".join(_clean(words))
 
 
+def store_words(appeals: list[Appeal]) -> None:
+    """Cut and store the words of appeals written without them (received through the API,
+    whose words are stored with the receipt), one statement for all."""
+    if not appeals:
+        return
+    rows: list[int | str] = []
+    for appeal in appeals:
+        appeal.search_tokens = document_tokens(appeal.title, appeal.body)
+        rows.extend([appeal.pk, appeal.search_tokens])
+    table = connection.ops.quote_name(Appeal._meta.db_table)
+    values = ", ".join(["(%s, %s)"] * len(appeals))
+    # UPDATE … FROM (VALUES …): PostgreSQL and SQLite ≥ 3.33 both name the columns column1…
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET search_tokens = v.column2 FROM (VALUES {values}) AS v"  # noqa: S608
+            f" WHERE {table}.id = v.column1",
+            rows,
+        )
+
+
 def query_words(query: str) -> list[str]:
     """The words a search asks for (all must match), cut precisely."""
     return _clean(list(jieba.cut(query)))[:MAX_QUERY_WORDS]

@@ -118,7 +118,7 @@ def _describe(obj: models.Model | None) -> tuple[str, str, str]:
     return obj._meta.label_lower, str(obj.pk), str(obj)[:200]
 
 
-def record(
+def event_for(
     actor: Any,
     action: str,
     obj: models.Model | None = None,
@@ -129,16 +129,15 @@ def record(
     object_id: str = "",
     object_repr: str = "",
 ) -> AuditEvent:
-    """Append one event. Call it inside the transaction of the change it records, so that
-    the change and its event commit (or roll back) together; it is sealed into the chain
-    after the commit.
+    """The event ``record`` appends, not written yet (``record_all`` writes many at once),
+    with the current request's id and address.
 
     ``actor`` is the user who acted, or None for the system (worker, sweeps, commands).
     """
     ctx = context.current()
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     o_type, o_id, o_repr = _describe(obj)
-    event = AuditEvent(
+    return AuditEvent(
         created_at=timezone.now(),
         actor_id=actor.pk if authenticated else None,
         actor_label=(getattr(actor, "display_name", "") or str(actor))[:64]
@@ -154,10 +153,45 @@ def record(
         request_id=ctx.request_id if ctx else "",
         ip=_normalise_ip(ctx.ip) if ctx else None,
     )
-    with transaction.atomic(savepoint=False):
-        event.save()
-        on_commit_once(_seal_soon)
+
+
+def record(
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+) -> AuditEvent:
+    """Append one event (see ``event_for``). Call it inside the transaction of the change
+    it records, so that the change and its event commit (or roll back) together; it is
+    sealed into the chain after the commit."""
+    event = event_for(
+        actor,
+        action,
+        obj,
+        before=before,
+        after=after,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
+    )
+    record_all([event])
     return event
+
+
+def record_all(events: list[AuditEvent]) -> None:
+    """Append events built by ``event_for`` in one statement, in the caller's transaction
+    (a batch of changes, such as the receipts of many appeals)."""
+    with transaction.atomic(savepoint=False):
+        if len(events) == 1:
+            events[0].save()
+        else:
+            AuditEvent.objects.bulk_create(events)
+        on_commit_once(_seal_soon)
 
 
 _SEAL_SQL = (  # the table name is the model's own, never input

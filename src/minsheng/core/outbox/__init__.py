@@ -23,7 +23,14 @@ from minsheng.core.outbox.backends import DeliveryError
 if TYPE_CHECKING:
     from minsheng.core.models import User
 
-__all__ = ["DeliveryError", "enqueue", "enqueue_on_commit", "retry"]
+__all__ = [
+    "DeliveryError",
+    "enqueue",
+    "enqueue_all",
+    "enqueue_on_commit",
+    "message_for",
+    "retry",
+]
 
 Channel = OutboxMessage.Channel
 Status = OutboxMessage.Status
@@ -45,7 +52,7 @@ def _limit(value: str, field: str) -> str:
     return value
 
 
-def enqueue(
+def message_for(
     channel: str,
     recipient: str,
     body: str,
@@ -55,17 +62,12 @@ def enqueue(
     url: str = "",
     kind: str = "",
 ) -> OutboxMessage:
-    """Write one message to the outbox, inside the caller's transaction.
+    """The message ``enqueue`` writes, checked but not written yet (``enqueue_all`` writes
+    many at once).
 
     ``recipient`` is a mobile number (sms), an address (email) or, for in-app messages,
-    may be left empty when ``user`` is given. Delivery starts after the commit; when the
-    transaction rolls back, the message was never there.
+    may be left empty when ``user`` is given.
     """
-    if not transaction.get_connection().in_atomic_block:
-        # Outside a transaction the message and the change it reports could part ways.
-        raise TransactionManagementError(
-            "outbox.enqueue() must be called inside transaction.atomic()"
-        )
     if channel not in Channel.values:
         raise ValueError(f"unknown outbox channel {channel!r}")
     if channel == Channel.INAPP and not recipient and user is not None:
@@ -76,7 +78,7 @@ def enqueue(
         raise ValueError("outbox message without a body")
     if len(subject) > SUBJECT_MAX:
         subject = subject[: SUBJECT_MAX - 1] + "…"
-    message = OutboxMessage.objects.create(
+    return OutboxMessage(
         channel=channel,
         recipient=_limit(recipient.strip(), "recipient"),
         user=user,
@@ -86,8 +88,39 @@ def enqueue(
         kind=_limit(kind, "kind"),
         next_attempt_at=timezone.now(),
     )
-    on_commit_once(_queue_delivery)  # one delivery task however many messages
+
+
+def enqueue(
+    channel: str,
+    recipient: str,
+    body: str,
+    *,
+    subject: str = "",
+    user: User | None = None,
+    url: str = "",
+    kind: str = "",
+) -> OutboxMessage:
+    """Write one message to the outbox (see ``message_for``), inside the caller's
+    transaction. Delivery starts after the commit; when the transaction rolls back, the
+    message was never there."""
+    message = message_for(channel, recipient, body, subject=subject, user=user, url=url, kind=kind)
+    enqueue_all([message])
     return message
+
+
+def enqueue_all(messages: list[OutboxMessage]) -> None:
+    """Write messages built by ``message_for`` in one statement, inside the caller's
+    transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        # Outside a transaction the message and the change it reports could part ways.
+        raise TransactionManagementError(
+            "outbox.enqueue() must be called inside transaction.atomic()"
+        )
+    if len(messages) == 1:
+        messages[0].save()
+    elif messages:
+        OutboxMessage.objects.bulk_create(messages)
+    on_commit_once(_queue_delivery)  # one delivery task however many messages
 
 
 # The name the design sketch uses in actions: the row is written now, in the caller's
