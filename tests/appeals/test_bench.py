@@ -57,4 +57,9 @@ def test_intake_benchmark_tiny(scratch, redis_url):
     )
     assert results["submitted"][0] == 50
     assert results["errors"][0] == 0
+    # The receipts: all written after the burst, and by the worker during the second run.
+    assert results["receipts_written"][0] == 50
+    assert results["with_worker_submitted"][0] == 50
+    assert results["with_worker_errors"][0] == 0
+    assert results["with_worker_drained_s"][0] < 120
     assert results["reference_inserts_per_second"][0] > 0

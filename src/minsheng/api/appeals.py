@@ -141,13 +141,15 @@ class AppealOut(Schema):
     )
     version: int = Field(description="乐观锁版本号，操作时作为 expected_version 传回")
 
+    # The enums' labels: get_FOO_display() builds a dict of every choice on each call,
+    # which shows when a page lists a hundred appeals.
     @staticmethod
     def resolve_appeal_type_display(obj: Appeal) -> str:
-        return obj.get_appeal_type_display()
+        return str(AppealType(obj.appeal_type).label)
 
     @staticmethod
     def resolve_state_display(obj: Appeal) -> str:
-        return obj.get_state_display()
+        return str(State(obj.state).label)
 
     @staticmethod
     def resolve_location(obj: Appeal) -> str:

@@ -142,17 +142,19 @@ def free_port() -> int:
 GUNICORN_CONFIG = "import jieba\n\njieba.initialize()\n"
 
 
-def cpu_seconds(server_pid: int) -> dict[str, float]:
-    """CPU seconds used so far by the server (``server_pid`` and its child processes), by
-    PostgreSQL (every process named ``postgres``) and by this process (the load generator).
-    Read from /proc, so on Linux only (empty elsewhere): the difference over a run shows
-    where the CPU of a request goes, a figure that other load on the machine does not
-    change as it changes a rate."""
+def cpu_seconds(server_pid: int, worker_pid: int | None = None) -> dict[str, float]:
+    """CPU seconds used so far by the server (``server_pid`` and its child processes), the
+    worker (``worker_pid`` and its children, when given), PostgreSQL (every process named
+    ``postgres``) and this process (the load generator). Read from /proc, so on Linux only
+    (empty elsewhere): the difference over a run shows where the CPU of a request goes, a
+    figure that other load on the machine does not change as it changes a rate."""
     proc = "/proc"
     if not os.path.isdir(proc):
         return {}
     tick = os.sysconf("SC_CLK_TCK")
     totals = {"server": 0.0, "database": 0.0}
+    if worker_pid is not None:
+        totals["worker"] = 0.0
     for entry in os.listdir(proc):
         if not entry.isdigit():
             continue
@@ -163,14 +165,40 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
             continue  # ended meanwhile
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()
-        ppid, used = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
-        if int(entry) == server_pid or ppid == server_pid:
+        pid, ppid = int(entry), int(fields[1])
+        used = (int(fields[11]) + int(fields[12])) / tick
+        if server_pid in (pid, ppid):
             totals["server"] += used
+        elif worker_pid is not None and worker_pid in (pid, ppid):
+            totals["worker"] += used
         elif name == "postgres":
             totals["database"] += used
     own = os.times()
     totals["client"] = own.user + own.system
     return totals
+
+
+def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {name: after[name] - before[name] for name in before}
+
+
+@contextmanager
+def worker(env: dict[str, str]) -> Iterator[int]:
+    """``minsheng worker`` running until the block ends; the block gets its process id."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "minsheng", "worker", "--interval", "0.2", "-v", "0"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @contextmanager
