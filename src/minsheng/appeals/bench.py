@@ -286,7 +286,10 @@ def intake_benchmark(
         benchkit.migrate(env)
         key = benchkit.run_child(out, CHILD, ["intake-setup"], env)["key"]
         port = benchkit.free_port()
-        with benchkit.gunicorn(env, port, workers, out) as server:
+        # Sync workers, as `minsheng serve --gunicorn` runs them (one request at a time
+        # per process: no thread switching, the lowest CPU and latency per request here).
+        threads = int(os.environ.get("MINSHENG_BENCH_THREADS", "1"))
+        with benchkit.gunicorn(env, port, workers, out, threads=threads) as server:
             # A short warm-up: imports, first connections, the calendar's year.
             _drive(port, key, min(200, requests), clients, seconds, first=WARM_UP_FIRST)
             benchkit.run_child(out, CHILD, ["receipts"], env)  # the warm-up's receipts
@@ -322,6 +325,7 @@ def intake_benchmark(
         "reference_inserts_per_second": (reference_rate, "行/秒（直接逐条 INSERT，对照）"),
         "clients": (float(clients), "个并发客户端"),
         "server_processes": (float(workers), "个 gunicorn 进程"),
+        "server_threads": (float(threads), "个线程/进程（1 为 sync 工作进程）"),
     }
 
 

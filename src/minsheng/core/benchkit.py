@@ -206,7 +206,8 @@ def gunicorn(
     env: dict[str, str], port: int, workers: int, out: Output, *, threads: int | None = None
 ) -> Iterator[int]:
     """A gunicorn server on ``port`` until the block ends; the block gets its process id.
-    ``threads`` per process comes from ``MINSHENG_BENCH_THREADS`` (default 4) unless given."""
+    ``threads`` per process comes from ``MINSHENG_BENCH_THREADS`` (default 4) unless given;
+    with one thread the workers are gunicorn's sync workers."""
     threads = threads or int(os.environ.get("MINSHENG_BENCH_THREADS", "4"))
     config = os.path.join(env["MINSHENG_VAR_DIR"], "gunicorn_bench.py")
     with open(config, "w") as f:
@@ -221,8 +222,9 @@ def gunicorn(
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
+            # One thread: the sync worker, as `minsheng serve --gunicorn` runs.
             "--worker-class",
-            "gthread",
+            "sync" if threads == 1 else "gthread",
             "--threads",
             str(threads),
             "--keep-alive",
