@@ -181,6 +181,13 @@ def _advance(
     return case
 
 
+def _receive_handover(case: RelayCase, kind: str, by: User, when: dt.datetime) -> None:
+    """The open hand-over of ``kind`` was received (signed for, or the result delivered)."""
+    Handover.objects.filter(case=case, kind=kind, received_at__isnull=True).update(
+        received_at=when, received_by=by
+    )
+
+
 def staff_url(case: RelayCase) -> str:
     return reverse("relay:detail", args=[case.number])
 
@@ -483,10 +490,7 @@ def sign(
     case = _advance(
         case, targets[case.state], holder=case.holder_department, expected_version=expected_version
     )
-    now = timezone.now()
-    Handover.objects.filter(case=case, kind=Handover.Kind.FORWARD, received_at__isnull=True).update(
-        received_at=now, received_by=by
-    )
+    _receive_handover(case, Handover.Kind.FORWARD, by, timezone.now())
     _record(by, "relay.signed", case, before)
     return case
 
@@ -654,9 +658,7 @@ def deliver(
         delivered_at=now,
         **_no_stage(),
     )
-    Handover.objects.filter(case=case, kind=Handover.Kind.RESULT, received_at__isnull=True).update(
-        received_at=now, received_by=by
-    )
+    _receive_handover(case, Handover.Kind.RESULT, by, now)
     _record(by, "relay.delivered", case, before)
     return case
 
