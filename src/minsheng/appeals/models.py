@@ -17,7 +17,7 @@ from minsheng.appeals.states import (
     InvalidTransition,
     State,
 )
-from minsheng.core.models import Department, Division
+from minsheng.core.models import Department, Division, SettingsRow
 from minsheng.core.models.org import mobile_validator
 
 
@@ -160,7 +160,7 @@ class RefusalRule(models.Model):
         return self.title
 
 
-class AppealSettings(models.Model):
+class AppealSettings(SettingsRow):
     """The county's appeal rules that are data, not code (one row, edited in the admin)."""
 
     number_prefix = models.CharField(_("编号前缀"), max_length=8, default="YT")
@@ -180,11 +180,6 @@ class AppealSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("诉求办理规则"))
-
-    @classmethod
-    def current(cls) -> AppealSettings:
-        obj, _created = cls.objects.get_or_create(pk=1)
-        return obj
 
 
 class AppealQuerySet(models.QuerySet["Appeal"]):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.appeals.attachments import ALLOWED
-from minsheng.core.models import Department, Division
+from minsheng.core.models import Department, Division, SettingsRow
 
 
 class Batch(models.Model):
@@ -197,7 +197,7 @@ class CentreFunction(models.Model):
         return FunctionState.IN_SERVICE if self.in_service else FunctionState.PLANNED
 
 
-class CentreSettings(models.Model):
+class CentreSettings(SettingsRow):
     """The county's rules for the centres that are data (one row, edited in the admin)."""
 
     follow_up_working_days = models.PositiveSmallIntegerField(
@@ -212,11 +212,6 @@ class CentreSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("邻里中心规则"))
-
-    @classmethod
-    def current(cls) -> CentreSettings:
-        obj, _created = cls.objects.get_or_create(pk=1)
-        return obj
 
 
 class Opinion(models.Model):

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from minsheng.core.models import Department, Window
+from minsheng.core.models import Department, SettingsRow, Window
 from minsheng.core.models.org import mobile_validator
 from minsheng.evaluation.states import (
     BEFORE_FEEDBACK,
@@ -83,7 +83,7 @@ class DefaultMode(models.TextChoices):
     BASIC = "basic", _("默认“基本满意”")
 
 
-class EvaluationSettings(models.Model):
+class EvaluationSettings(SettingsRow):
     """The county's 好差评 rules that are data, not code (one row, edited in the admin)."""
 
     default_mode = models.CharField(
@@ -109,11 +109,6 @@ class EvaluationSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("好差评规则"))
-
-    @classmethod
-    def current(cls) -> EvaluationSettings:
-        obj, _created = cls.objects.get_or_create(pk=1)
-        return obj
 
 
 class PadDevice(models.Model):

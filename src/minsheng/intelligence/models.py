@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from minsheng.core.models import SettingsRow
+
 
 class ClassifierVersion(models.Model):
     """One trained appeal classifier with its evaluation report; at most one is active.
@@ -110,7 +112,7 @@ class RoutingCorrection(models.Model):
         return f"{self.appeal_id}: {self.suggested_label} → {self.chosen_category_id}"
 
 
-class IntelligenceSettings(models.Model):
+class IntelligenceSettings(SettingsRow):
     """The county's choice about automatic routing (one row, edited in the admin)."""
 
     auto_route = models.BooleanField(
@@ -137,8 +139,3 @@ class IntelligenceSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("智能派单设置"))
-
-    @classmethod
-    def current(cls) -> IntelligenceSettings:
-        obj, _created = cls.objects.get_or_create(pk=1)
-        return obj

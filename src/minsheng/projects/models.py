@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from minsheng.core.models import Department
+from minsheng.core.models import Department, SettingsRow
 from minsheng.core.models.org import mobile_validator
 from minsheng.projects.states import (
     OPEN_STATES,
@@ -53,7 +53,7 @@ class ReportFrequency(models.TextChoices):
     QUARTERLY = "quarterly", _("每季度")
 
 
-class ProjectSettings(models.Model):
+class ProjectSettings(SettingsRow):
     """The county's rules for practical projects that are data, not code (one row)."""
 
     report_frequency = models.CharField(
@@ -86,11 +86,6 @@ class ProjectSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("实事项目规则"))
-
-    @classmethod
-    def current(cls) -> ProjectSettings:
-        obj, _created = cls.objects.get_or_create(pk=1)
-        return obj
 
 
 class Batch(models.Model):

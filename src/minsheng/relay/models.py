@@ -19,10 +19,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from minsheng.core.models import Department, Division
+from minsheng.core.models import Department, Division, SettingsRow
 
 
-class RelaySettings(models.Model):
+class RelaySettings(SettingsRow):
     """The working days each stage may take (one row, edited in the admin)."""
 
     community_days = models.PositiveSmallIntegerField(
@@ -44,11 +44,6 @@ class RelaySettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("代办时限设置"))
-
-    @classmethod
-    def current(cls) -> RelaySettings:
-        obj, _created = cls.objects.get_or_create(pk=1)
-        return obj
 
 
 class Level(models.TextChoices):

@@ -3,6 +3,7 @@ from minsheng.core.models.calendar import HolidayDay
 from minsheng.core.models.jobs import JobLock, LongJob
 from minsheng.core.models.org import Department, Division, Hall, Role, User, Window
 from minsheng.core.models.outbox import Notification, OutboxMessage
+from minsheng.core.models.settings_row import SettingsRow
 from minsheng.core.models.tokens import ApiToken
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "Notification",
     "OutboxMessage",
     "Role",
+    "SettingsRow",
     "User",
     "Window",
 ]
