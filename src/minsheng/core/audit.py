@@ -186,11 +186,10 @@ def record(
 def record_all(events: list[AuditEvent]) -> None:
     """Append events built by ``event_for`` in one statement, in the caller's transaction
     (a batch of changes, such as the receipts of many appeals)."""
+    if not events:
+        return
     with transaction.atomic(savepoint=False):
-        if len(events) == 1:
-            events[0].save()
-        else:
-            AuditEvent.objects.bulk_create(events)
+        AuditEvent.objects.bulk_create(events)
         on_commit_once(_seal_soon)
 
 

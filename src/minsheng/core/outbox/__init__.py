@@ -116,11 +116,9 @@ def enqueue_all(messages: list[OutboxMessage]) -> None:
         raise TransactionManagementError(
             "outbox.enqueue() must be called inside transaction.atomic()"
         )
-    if len(messages) == 1:
-        messages[0].save()
-    elif messages:
+    if messages:
         OutboxMessage.objects.bulk_create(messages)
-    on_commit_once(_queue_delivery)  # one delivery task however many messages
+        on_commit_once(_queue_delivery)  # one delivery task however many messages
 
 
 # The name the design sketch uses in actions: the row is written now, in the caller's
