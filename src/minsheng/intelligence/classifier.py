@@ -255,7 +255,7 @@ class Classifier:
         whole = self._lexicon_evidence(tokens, texts)
         if not getattr(self, "headline_lexicon", False):
             return whole
-        heads = [headline(words_of_text, text) for words_of_text, text in zip(tokens, texts)]
+        heads = [headline(*pair) for pair in zip(tokens, texts, strict=True)]
         title = self._lexicon_evidence([h[0] for h in heads], [h[1] for h in heads])
         return np.hstack([whole, title])
 
