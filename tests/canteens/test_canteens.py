@@ -8,7 +8,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -183,7 +183,7 @@ def test_two_windows_checking_in_the_same_diner_at_once_make_one_meal():
         except actions.CanteenError:
             outcomes.append("refused")
         finally:
-            close_old_connections()
+            connections.close_all()  # close_old_connections() keeps it for CONN_MAX_AGE
 
     threads = [threading.Thread(target=check) for _ in range(4)]
     for thread in threads:

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import close_old_connections, connection
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -230,7 +230,7 @@ def test_concurrent_disbursements_never_overdraw_the_fund():
         except actions.ReliefError as exc:
             outcomes.append(exc.code)
         finally:
-            close_old_connections()
+            connections.close_all()  # close_old_connections() keeps it for CONN_MAX_AGE
 
     threads = [threading.Thread(target=pay, args=(a.pk,)) for a in applications]
     for thread in threads:
