@@ -1,4 +1,5 @@
-"""Django's Redis cache backend, keeping one client per connection pool.
+"""Django's Redis cache backend, keeping one client per connection pool, and clearing
+only its own keys.
 
 The stock backend builds a new ``redis.Redis`` for every cache call, and redis-py's
 constructor registers some 150 response callbacks each time: about 0.3 ms of CPU per
@@ -8,9 +9,12 @@ thread-safe (each command borrows a connection from the pool), so one per pool w
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+CLEAR_BATCH = 500
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
@@ -33,6 +37,21 @@ class ReusingRedisCacheClient(RedisCacheClient):
         pipe.incr(key)
         return int(pipe.execute()[1])
 
+    def clear_matching(self, pattern: str) -> int:
+        """Delete the keys matching the glob ``pattern``, a batch per SCAN page; return how
+        many there were."""
+        client = self.get_client(write=True)
+        deleted = 0
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=pattern, count=CLEAR_BATCH):
+            batch.append(key)
+            if len(batch) >= CLEAR_BATCH:
+                deleted += client.unlink(*batch)
+                batch = []
+        if batch:
+            deleted += client.unlink(*batch)
+        return deleted
+
 
 class ReusingRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
@@ -44,3 +63,12 @@ class ReusingRedisCache(RedisCache):
         (Django's ``incr`` checks that the key exists first)."""
         client: ReusingRedisCacheClient = self._cache  # type: ignore[attr-defined]
         return client.count(self.make_and_validate_key(key), timeout)
+
+    def clear(self) -> None:
+        """Delete this cache's keys only (``KEY_PREFIX:version:key``, as Django's key
+        function makes them). Django's ``clear`` empties the whole Redis database, and the
+        task queue (RQ) lives in the same one: a cleared cache would lose every queued
+        task."""
+        client: ReusingRedisCacheClient = self._cache  # type: ignore[attr-defined]
+        prefix = re.sub(r"([*?\[\]\\])", r"\\\1", self.key_prefix)
+        client.clear_matching(f"{prefix}:*")
