@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import threading
 from decimal import Decimal
+from functools import partial
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -17,6 +17,7 @@ from minsheng.canteens import actions, statements
 from minsheng.canteens.models import Canteen, Diner, MealCheckIn
 from minsheng.core import idnumber
 from minsheng.core.models import AuditEvent, Division, Role
+from tests.concurrency import at_once
 from tests.factories import PASSWORD, DepartmentFactory, DivisionFactory, UserFactory
 
 TODAY = dt.date(2026, 11, 20)
@@ -172,23 +173,8 @@ def test_registration_form_shows_the_reason_in_chinese():
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_windows_checking_in_the_same_diner_at_once_make_one_meal():
     diner = register(make_canteen())
-    start = threading.Barrier(4)
-    outcomes: list[str] = []
-
-    def check() -> None:
-        try:
-            start.wait()
-            actions.check_in(diner.pk, by=None, day=TODAY)
-            outcomes.append("ok")
-        except actions.CanteenError:
-            outcomes.append("refused")
-        finally:
-            connections.close_all()  # close_old_connections() keeps it for CONN_MAX_AGE
-
-    threads = [threading.Thread(target=check) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    check_in = partial(actions.check_in, diner.pk, by=None, day=TODAY)
+    results = at_once([check_in] * 4, expected=(actions.CanteenError,))
+    outcomes = ["refused" if isinstance(r, actions.CanteenError) else "ok" for r in results]
     assert sorted(outcomes) == ["ok", "refused", "refused", "refused"]
     assert MealCheckIn.objects.count() == 1

@@ -4,14 +4,14 @@ matters, disputes with their document and follow-up visit; every refusal writes 
 from __future__ import annotations
 
 import datetime as dt
-import threading
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from minsheng.centres import actions
@@ -29,6 +29,7 @@ from minsheng.centres.models import (
 )
 from minsheng.core.models import AuditEvent, HolidayDay, Role
 from tests.centres.factories import make_centre, make_town, make_village, pdf, png
+from tests.concurrency import at_once
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -317,24 +318,14 @@ def test_a_provisional_follow_up_is_computed_again_when_the_holidays_are_known()
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_recording_the_same_follow_up_at_once_make_one_visit():
     case = dispute(make_centre())
-    start = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def visit(note: str) -> None:
-        try:
-            start.wait()
-            actions.record_follow_up(case.pk, note=note, by=None)
-            outcomes.append("ok")
-        except actions.CentreError as exc:
-            outcomes.append(exc.code)
-        finally:
-            connections.close_all()  # close_old_connections() keeps it for CONN_MAX_AGE
-
-    threads = [threading.Thread(target=visit, args=(n,)) for n in ("第一次回访", "第二次回访")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(
+        [
+            partial(actions.record_follow_up, case.pk, note=note, by=None)
+            for note in ("第一次回访", "第二次回访")
+        ],
+        expected=(actions.CentreError,),
+    )
+    outcomes = [r.code if isinstance(r, actions.CentreError) else "ok" for r in results]
     assert sorted(outcomes) == ["duplicate", "ok"]
     assert AuditEvent.objects.filter(action="centre.follow_up_recorded").count() == 1
     assert Dispute.objects.get().follow_up_note in {"第一次回访", "第二次回访"}

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import threading
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -21,6 +21,7 @@ from minsheng.core import idnumber
 from minsheng.core.models import AuditEvent, Division, Role
 from minsheng.relief import actions, ledger
 from minsheng.relief.models import Application, Document, Donation, LedgerEntry, Station
+from tests.concurrency import at_once
 from tests.factories import PASSWORD, DepartmentFactory, DivisionFactory, UserFactory
 
 DAY = dt.date(2026, 11, 20)
@@ -219,24 +220,11 @@ def test_concurrent_disbursements_never_overdraw_the_fund():
     station = make_station()
     actions.donate(station.pk, donor="县妇联", amount="1500", received_on=DAY, by=None)
     applications = [approved(station, "1000", serial=n) for n in range(1, 4)]
-    start = threading.Barrier(len(applications))
-    outcomes: list[str] = []
-
-    def pay(pk: int) -> None:
-        try:
-            start.wait()
-            actions.disburse(pk, by=None)
-            outcomes.append("paid")
-        except actions.ReliefError as exc:
-            outcomes.append(exc.code)
-        finally:
-            connections.close_all()  # close_old_connections() keeps it for CONN_MAX_AGE
-
-    threads = [threading.Thread(target=pay, args=(a.pk,)) for a in applications]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(
+        [partial(actions.disburse, a.pk, by=None) for a in applications],
+        expected=(actions.ReliefError,),
+    )
+    outcomes = [r.code if isinstance(r, actions.ReliefError) else "paid" for r in results]
     assert sorted(outcomes) == ["insufficient", "insufficient", "paid"]
     assert Station.objects.get().balance == Decimal("500.00")
     assert ledger.reconcile(station) == []

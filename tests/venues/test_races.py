@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from minsheng.venues import actions
 from minsheng.venues.models import GatePassage, Venue, Visit
+from tests.concurrency import at_once
 from tests.venues.factories import make_resident, make_venue
 
 postgres_only = pytest.mark.skipif(
@@ -28,26 +29,8 @@ def test_concurrent_entries_at_capacity_let_in_exactly_the_capacity():
     capacity, people = 5, 16
     venue = make_venue(capacity=capacity)
     numbers = [make_resident()[1] for _ in range(people)]
-    start = threading.Barrier(people)
-    answers: list[str] = []
-    lock = threading.Lock()
-
-    def enter(number: str) -> None:
-        try:
-            start.wait()
-            answer = actions.pass_gate(
-                venue.code, direction="in", id_number=number, by=None, now=EVENING
-            )
-            with lock:
-                answers.append(answer.reason)
-        finally:
-            connections.close_all()  # close_old_connections() keeps it for CONN_MAX_AGE
-
-    threads = [threading.Thread(target=enter, args=(n,)) for n in numbers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    enter = partial(actions.pass_gate, venue.code, direction="in", by=None, now=EVENING)
+    answers = [answer.reason for answer in at_once([partial(enter, id_number=n) for n in numbers])]
 
     assert sorted(answers) == sorted(["ok"] * capacity + ["full"] * (people - capacity))
     assert Venue.objects.get(pk=venue.pk).inside == capacity
@@ -60,25 +43,10 @@ def test_concurrent_entries_at_capacity_let_in_exactly_the_capacity():
 def test_the_same_person_reported_twice_at_once_is_counted_once():
     venue = make_venue(capacity=5)
     _resident, number = make_resident()
-    start = threading.Barrier(4)
-    answers: list[str] = []
-
-    def enter() -> None:
-        try:
-            start.wait()
-            answers.append(
-                actions.pass_gate(
-                    venue.code, direction="in", id_number=number, by=None, now=EVENING
-                ).reason
-            )
-        finally:
-            connections.close_all()  # close_old_connections() keeps it for CONN_MAX_AGE
-
-    threads = [threading.Thread(target=enter) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    enter = partial(
+        actions.pass_gate, venue.code, direction="in", id_number=number, by=None, now=EVENING
+    )
+    answers = [answer.reason for answer in at_once([enter] * 4)]
 
     assert sorted(answers) == ["already_inside"] * 3 + ["ok"]
     assert Venue.objects.get(pk=venue.pk).inside == 1
