@@ -10,6 +10,7 @@ thread-safe (each command borrows a connection from the pool), so one per pool w
 from __future__ import annotations
 
 import re
+from itertools import islice
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -37,20 +38,12 @@ class ReusingRedisCacheClient(RedisCacheClient):
         pipe.incr(key)
         return int(pipe.execute()[1])
 
-    def clear_matching(self, pattern: str) -> int:
-        """Delete the keys matching the glob ``pattern``, a batch per SCAN page; return how
-        many there were."""
+    def clear_matching(self, pattern: str) -> None:
+        """Delete the keys matching the glob ``pattern``, a batch at a time."""
         client = self.get_client(write=True)
-        deleted = 0
-        batch: list[bytes] = []
-        for key in client.scan_iter(match=pattern, count=CLEAR_BATCH):
-            batch.append(key)
-            if len(batch) >= CLEAR_BATCH:
-                deleted += client.unlink(*batch)
-                batch = []
-        if batch:
-            deleted += client.unlink(*batch)
-        return deleted
+        keys = client.scan_iter(match=pattern, count=CLEAR_BATCH)
+        while batch := list(islice(keys, CLEAR_BATCH)):
+            client.unlink(*batch)
 
 
 class ReusingRedisCache(RedisCache):
