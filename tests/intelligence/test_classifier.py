@@ -184,6 +184,37 @@ def test_long_terms_are_found_anywhere_even_overlapping_and_at_the_end():
     assert evidence.tolist() == pytest.approx([1 / 3, 1 / 3, 1 / 3])
 
 
+def test_a_term_found_in_most_training_texts_weighs_less_than_a_rare_one():
+    model = Classifier({"问题": (PENSION,), "拒载": (TRAFFIC,)})
+    model.labels = [PENSION, TRAFFIC]
+    training = ["社保的问题", "工资的问题", "退休的问题", "司机拒载的问题"]
+    model._fit_term_idf([classifier.words(t) for t in training], training)
+    assert model.term_idf["问题"] < model.term_idf["拒载"] < model.unseen_term_idf
+    text = "拒载的问题"
+    pension, traffic = model._lexicon_evidence([classifier.words(text)], [text])[0]
+    assert traffic > pension > 0
+    assert pension + traffic == pytest.approx(1.0)
+
+
+def test_a_version_trained_before_the_term_weights_weighs_every_term_one():
+    data = rows()
+    model = Classifier(build_lexicon(TAXONOMY)).fit(data.texts, data.labels)
+    assert model.term_idf
+    state = model.__getstate__()
+    del state["term_idf"], state["unseen_term_idf"]  # what a pickle of the earlier code holds
+    old = Classifier.__new__(Classifier)
+    old.__dict__.update(state)
+    old = Classifier.loads(old.dumps())
+    unweighted = Classifier(model.lexicon)
+    unweighted.labels = model.labels
+    texts = [classifier.appeal_text("出租车收费太高", "出租车司机不打表，收费太高。")]
+    tokens = [classifier.words(texts[0])]
+    evidence = old._lexicon_evidence(tokens, texts)[0]
+    assert evidence.tolist() == pytest.approx(unweighted._lexicon_evidence(tokens, texts)[0])
+    assert evidence.tolist() != pytest.approx(model._lexicon_evidence(tokens, texts)[0])
+    assert old.predict_proba(texts) == pytest.approx(old.model.predict_proba(old._features(texts)))
+
+
 def test_a_keyword_file_without_words_is_refused(tmp_path):
     path = tmp_path / "words.csv"
     path.write_text("level1,topic,keywords\n交通运输,出租车,\n", encoding="utf-8")
